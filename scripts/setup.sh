@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Create the rnngrade virtual environment and install the package into it.
+# Used by the README, by .ci/run, and (later) by the Dockerfile: one install path everywhere.
+#
+#   bash scripts/setup.sh            # venv at $RNNGRADE_VENV
+#
+# The sandboxed worker runs as an unprivileged user when grading as root, so as root the venv
+# must be executable by every user: it is made from the system python3 (not one in root's home)
+# in a world-readable folder outside the checkout, /opt/rnngrade/venv by default.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" = 0 ]; then default=/opt/rnngrade/venv; else default="$repo/.venv"; fi
+venv=${RNNGRADE_VENV:-$default}
+python=${RNNGRADE_PYTHON:-/usr/bin/python3}
+[ -x "$python" ] || python=$(command -v python3)
+
+if [ ! -x "$venv/bin/python" ]; then
+  mkdir -p "$(dirname "$venv")"
+  "$python" -m venv "$venv"
+fi
+[ "$(id -u)" = 0 ] && chmod -R a+rX "$(dirname "$venv")"
+"$venv/bin/python" -m pip install -q --upgrade pip
+# torch first: 2.13.0 is the CPU wheel on this machine's disk; anything else would fetch CUDA.
+"$venv/bin/python" -m pip install -q "torch==2.13.0" || "$venv/bin/python" -m pip install -q \
+  "torch>=2.2,<2.15" --index-url https://download.pytorch.org/whl/cpu
+"$venv/bin/python" -m pip install -q -e "$repo[test]"
+[ "$(id -u)" = 0 ] && chmod -R a+rX "$venv"
+echo "rnngrade installed in $venv"
