@@ -1,0 +1,114 @@
+"""``rnngrade``: grade submissions, list the homework's parts and points.
+
+    rnngrade grade SUBMISSION [--results results.json]   a notebook, .py, zip, or a folder of them
+    rnngrade parts                                       the parts and the point table
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from . import __version__
+from .homework import PARTS
+from .results import GradeReport, failsafe_report, print_report, print_summary, write_results
+
+SUBMISSION_SUFFIXES = (".ipynb", ".py", ".zip")
+
+
+def _submissions(path: Path) -> list[Path]:
+    """A folder of several submissions grades each; a folder holding one is one submission."""
+    if path.is_dir():
+        entries = [p for p in sorted(path.iterdir()) if not p.name.startswith(".")
+                   and (p.suffix in SUBMISSION_SUFFIXES or p.is_dir())]
+        if len(entries) > 1:
+            return entries
+    return [path]
+
+
+def grade_one(path: Path, budget, console: Console) -> GradeReport:
+    from .judge import grade
+
+    start = time.monotonic()
+    try:
+        return grade(path, budget)
+    except Exception as e:  # the grader's own failure: a valid results.json all the same
+        console.print(f"[red]autograder error on {path.name}: {type(e).__name__}: {e}[/]")
+        return failsafe_report(path.name, e, time.monotonic() - start)
+
+
+def cmd_grade(args) -> int:
+    from .judge import Budget
+
+    console = Console(stderr=False, width=args.width)
+    path = Path(args.submission)
+    budget = Budget(request_s=args.request_timeout, total_s=args.budget, threads=args.threads)
+    if not path.exists():
+        console.print(f"[red]no such file or folder: {path}[/]")
+        report = failsafe_report(path.name, FileNotFoundError(str(path)))
+        if args.results:
+            write_results(report, Path(args.results))
+        return 2
+    paths = _submissions(path)
+    several = len(paths) > 1
+    reports = []
+    for p in paths:
+        report = grade_one(p, budget, console)
+        reports.append(report)
+        if args.results:  # written before anything is printed: a closed pipe loses nothing
+            out = Path(args.results)
+            write_results(report, out / f"{p.stem}.json" if several else out)
+        print_report(report, console, verbose=not args.quiet)
+        if report.isolation:
+            console.print(f"[dim]{report.isolation}; {report.execution_time:.1f} s[/]")
+        if "reduced" in report.isolation and len(reports) == 1:
+            console.print("[yellow]warning: not running as root, so student code runs as you; "
+                          "isolation is reduced (grade as root, e.g. in the Gradescope image, "
+                          "for the full sandbox)[/]")
+    if several:
+        print_summary(reports, console)
+    return 0
+
+
+def cmd_parts(args) -> int:
+    from .judge import _numbered, all_suites
+
+    console = Console(width=args.width)
+    for part in PARTS:
+        console.print(f"Part {part.number}: {part.title} ({', '.join(part.names)})")
+    console.print()
+    total = 0.0
+    for suite, test, number in _numbered(all_suites()):
+        console.print(f"  {number:>5}  {test.points:>4g}  {test.name}")
+        total += test.points
+    console.print(f"  total  {total:g} points")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="rnngrade", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version", version=f"rnngrade {__version__}")
+    ap.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)
+    sub = ap.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade a submission, or every submission in a folder")
+    g.add_argument("submission", help="a .ipynb, .py or .zip, or a folder of them")
+    g.add_argument("--results", help="write Gradescope's results.json here (a folder, one "
+                                     "NAME.json each, when grading several submissions)")
+    g.add_argument("--request-timeout", type=float, default=60.0,
+                   help="seconds for one request to the student's code (default 60)")
+    g.add_argument("--budget", type=float, default=600.0,
+                   help="seconds for one whole submission (default 600)")
+    g.add_argument("--threads", type=int, default=1, help="torch threads in the worker")
+    g.add_argument("--quiet", action="store_true", help="one line of feedback per failed test")
+    g.set_defaults(func=cmd_grade)
+    p = sub.add_parser("parts", help="list the homework's parts and the point table")
+    p.set_defaults(func=cmd_parts)
+    args = ap.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

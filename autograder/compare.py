@@ -1,0 +1,78 @@
+"""Comparisons that explain themselves: shapes with their legend, values in torch.testing's manner.
+
+Every function returns ``None`` when all is well, or one sentence for the student.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+# Per-dtype tolerances. float64 is tight; float32 allows for summation order over T steps.
+TOLERANCES = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=1e-4, atol=2e-5)}
+MAX_ELEMENTS = 1 << 24  # a returned tensor larger than this is refused outright
+
+
+def fmt_shape(shape) -> str:
+    shape = tuple(shape)
+    return "()" if not shape else "(" + ", ".join(str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def check_tensor_meta(name: str, legend: str | None, got: dict, expected: Tensor) -> str | None:
+    """Shape, dtype and device of a returned tensor, from the worker's description of it."""
+    exp_shape, got_shape = tuple(expected.shape), tuple(got["shape"])
+    if got_shape != exp_shape:
+        formula = f"{legend} = " if legend else ""
+        hint = ""
+        if sorted(got_shape) == sorted(exp_shape):
+            hint = " (the same sizes in another order: a transpose or batch_first mix-up?)"
+        return f"{name}: expected shape {formula}{fmt_shape(exp_shape)}, got {fmt_shape(got_shape)}{hint}"
+    exp_dtype = str(expected.dtype).split(".")[-1]
+    if got["dtype"] != exp_dtype:
+        return (f"{name}: expected dtype {exp_dtype} (the dtype of the inputs), got {got['dtype']}."
+                " Create new tensors with x.new_zeros(...) or dtype=x.dtype, not a fixed dtype")
+    if got["device"] != expected.device.type:
+        return (f"{name}: expected it on the inputs' device ({expected.device.type}), got "
+                f"{got['device']}. Create new tensors with device=x.device")
+    return None
+
+
+def _index(flat_index: int, shape) -> str:
+    idx = []
+    for size in reversed(tuple(shape)):
+        idx.append(flat_index % size)
+        flat_index //= size
+    return fmt_shape(tuple(reversed(idx)))
+
+
+def check_close(name: str, actual: Tensor, expected: Tensor, *, rtol: float, atol: float,
+                time_dim: int | None = None) -> str | None:
+    """Element-wise closeness, described like torch.testing.assert_close."""
+    if actual.shape != expected.shape:
+        return f"{name}: expected shape {fmt_shape(expected.shape)}, got {fmt_shape(actual.shape)}"
+    if actual.numel() == 0:
+        return None
+    a, e = actual.to(torch.float64), expected.to(torch.float64)
+    if not torch.isfinite(a).all():
+        bad = (~torch.isfinite(a)).flatten().nonzero()[0, 0].item()
+        return (f"{name}: contains NaN or inf (first at index {_index(bad, a.shape)}); "
+                "look for a division by zero, a log of 0, or an exploding state")
+    diff = (a - e).abs()
+    allowed = atol + rtol * e.abs()
+    mismatched = diff > allowed
+    n = int(mismatched.sum())
+    if n == 0:
+        return None
+    total = a.numel()
+    abs_i = int(diff.flatten().argmax())
+    rel = diff / e.abs().clamp_min(torch.finfo(torch.float64).tiny)
+    rel_i = int(rel.flatten().argmax())
+    msg = (f"{name}: tensors are not close. Mismatched elements: {n} / {total} "
+           f"({100 * n / total:.1f}%). Greatest absolute difference: {diff.flatten()[abs_i]:.3g} "
+           f"at index {_index(abs_i, a.shape)} (up to {atol:g} allowed). Greatest relative "
+           f"difference: {rel.flatten()[rel_i]:.3g} at index {_index(rel_i, a.shape)} "
+           f"(up to {rtol:g} allowed).")
+    if time_dim is not None and a.dim() > time_dim and a.size(time_dim) > 1:
+        per_step = mismatched.transpose(0, time_dim).flatten(1).any(dim=1)
+        first = int(per_step.nonzero()[0, 0])
+        msg += f" The first mismatch in time is at step t = {first} (of {a.size(time_dim)})."
+    return msg

@@ -1,0 +1,131 @@
+"""The judge: grades one submission. It never imports or executes student code.
+
+    module source (static, submission.py) -> forbidden scan (forbidden.py)
+    -> for each suite: requests to the sandboxed worker (sandbox.py) -> items (checks.py)
+    -> scores -> GradeReport (results.py), built after every worker is dead.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import forbidden, suites_lstm, suites_rnn
+from .checks import Item, Suite, error_message, evaluate, score
+from .results import GradeReport, TestResult
+from .sandbox import Sandbox, WorkerFailed
+from .submission import SubmissionError, build_module
+
+HIDDEN_SEED = 522  # the hidden cases are the same on every run, and differ from the public ones
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Time limits, so a slow submission still gets the parts that finished."""
+
+    request_s: float = 60.0  # one request (one case) in the worker
+    total_s: float = 600.0  # the whole submission, kept well inside Gradescope's timeout
+    threads: int = 1  # torch threads in the worker
+
+
+def all_suites(seed: int = HIDDEN_SEED) -> list[Suite]:
+    return suites_rnn.suites(seed) + suites_lstm.suites(seed)
+
+
+def _numbered(suites: list[Suite]):
+    counters: dict[int, int] = {}
+    for suite in suites:
+        for test in suite.tests:
+            counters[suite.part] = counters.get(suite.part, 0) + 1
+            yield suite, test, f"{suite.part}.{counters[suite.part]}"
+
+
+def _all_items_fail(suite: Suite, message: str) -> list:
+    return [(case, [Item(a, name, message) for a in ("parameters", "shapes", "values", "gradients")
+                    for name in ["parameters"] + [o.name for o in case.outputs]
+                    + [n for n, _ in case.input_grads.values()] + list(case.param_grads)])
+            for case in suite.cases]
+
+
+def run_suites(sandbox: Sandbox | None, suites: list[Suite], blocked: dict[str, str],
+               budget: Budget, deadline: float) -> dict[int, list]:
+    """Each suite's (case, items); ``blocked`` maps a target to why it is not run at all."""
+    results: dict[int, list] = {}
+    for suite in suites:
+        if suite.target in blocked:
+            results[id(suite)] = _all_items_fail(suite, blocked[suite.target])
+            continue
+        out = []
+        for case in suite.cases:
+            if time.monotonic() > deadline:
+                out += _all_items_fail(Suite(suite.target, suite.part, [], [case]),
+                                       "not run: the time budget for grading ran out (your code "
+                                       "is too slow in an earlier part?)")
+                continue
+            try:
+                reply, tensors = sandbox.request(
+                    case.request, case.tensors, min(budget.request_s, deadline - time.monotonic()))
+            except WorkerFailed as e:
+                reply, tensors = {"ok": False, "error": {"type": "WorkerFailed",
+                                                          "message": e.reason}}, {}
+                if "timed out" in e.reason:  # don't spend the budget on the same loop again
+                    out.append((case, evaluate(case, reply, tensors)))
+                    rest = suite.cases[suite.cases.index(case) + 1:]
+                    out += _all_items_fail(Suite(suite.target, suite.part, [], rest), e.reason)
+                    break
+            out.append((case, evaluate(case, reply, tensors)))
+        results[id(suite)] = out
+    return results
+
+
+def grade(path: Path, budget: Budget = Budget(), suites: list[Suite] | None = None) -> GradeReport:
+    """Grade one submission file, folder or zip. Exceptions of the grader itself propagate
+    (the CLI turns them into a failsafe results.json)."""
+    start = time.monotonic()
+    deadline = start + budget.total_s
+    suites = all_suites() if suites is None else suites
+    blocked: dict[str, str] = {}
+    notes: list[str] = []
+    isolation, student_output = "", ""
+    with tempfile.TemporaryDirectory(prefix="rnngrade-submission-") as tmp:
+        try:
+            module = build_module(path, Path(tmp))
+        except SubmissionError as e:
+            module = None
+            blocked = {s.target: str(e) for s in suites}
+            notes.append(str(e))
+    if module is not None:
+        notes += module.notes
+        autograd_free = {s.target for s in suites if s.forbid_autograd}
+        for name, v in forbidden.violations_by_name(module.source, autograd_free).items():
+            rule = ("autograd (Part 2 asks for BPTT by hand)" if name in autograd_free
+                    and "nn" not in v.what and "_VF" not in v.what else "PyTorch's recurrent layers")
+            blocked[name] = (f"`{name}` uses {v.what} (line {v.line} of the graded code), which is "
+                             f"forbidden here: {rule}. Write it with tensor operations; this part "
+                             "scores zero until then")
+        with Sandbox(module.source, threads=budget.threads) as sandbox:
+            hello = sandbox.start()
+            if not hello.get("ok"):
+                err = error_message(hello.get("error", {}))
+                notes.append(f"Importing your code failed: {err}")
+                if hello.get("crashed"):
+                    blocked.update({s.target: err for s in suites if s.target not in blocked})
+            names = set(hello.get("names", [])) if hello.get("ok") else None
+            for s in suites:
+                if names is not None and s.target not in names and s.target not in blocked:
+                    blocked[s.target] = f"`{s.target}` is not defined in your submission"
+            results = run_suites(sandbox, suites, blocked, budget, deadline)
+            isolation = sandbox.isolation.describe()
+        student_output = sandbox.final_output  # taken once every worker was dead
+    else:
+        results = run_suites(None, suites, blocked, budget, deadline)
+    tests = []
+    for suite, test, number in _numbered(suites):
+        points, feedback = score(test, results[id(suite)])
+        tests.append(TestResult(test.name, number, points, test.points, feedback,
+                                [suite.target, f"Part {suite.part}"], test.visibility))
+    output = "\n".join(notes)
+    if student_output.strip():
+        output += ("\n\n" if output else "") + "Your code printed (truncated):\n" + student_output
+    return GradeReport(path.name, tests, time.monotonic() - start, output.strip(), isolation)

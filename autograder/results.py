@@ -1,0 +1,114 @@
+"""Results: Gradescope's results.json, the terminal table, and the report when the grader fails.
+
+Gradescope's format (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
+``score``, ``execution_time``, ``output``, ``visibility``, ``tests[]`` each with ``name``,
+``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``, ``tags``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+FAILSAFE_MESSAGE = ("The autograder itself failed on this submission; this is not your fault. "
+                    "Please alert the course staff (a private note on the forum) so they can "
+                    "look at it.")
+
+
+@dataclass
+class TestResult:
+    name: str
+    number: str  # "4.2": part, then order within the part
+    score: float
+    max_score: float
+    output: str
+    tags: list[str]
+    visibility: str = "visible"  # visible | hidden | after_due_date | after_published
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.score >= self.max_score else "failed"
+
+
+@dataclass
+class GradeReport:
+    submission: str
+    tests: list[TestResult]
+    execution_time: float = 0.0
+    output: str = ""  # top-level text, shown to the student
+    isolation: str = ""  # which sandbox was in force
+    failed: bool = False  # the grader itself failed
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 4)
+
+
+def to_gradescope(report: GradeReport) -> dict:
+    tests = []
+    for t in report.tests:
+        d = asdict(t)
+        d["status"] = t.status
+        tests.append(d)
+    return {"score": report.score, "execution_time": round(report.execution_time, 3),
+            "output": report.output, "visibility": "visible", "stdout_visibility": "hidden",
+            "tests": tests}
+
+
+def write_results(report: GradeReport, path: Path) -> None:
+    """Write results.json atomically (a partial file is never left behind)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(to_gradescope(report), f, indent=2)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def failsafe_report(submission: str, exc: BaseException, elapsed: float = 0.0) -> GradeReport:
+    """One visible test that says to alert staff; the traceback in a hidden one."""
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return GradeReport(submission, [
+        TestResult("Autograder error", "0.1", 0.0, 0.0, FAILSAFE_MESSAGE, ["autograder"]),
+        TestResult("Autograder error (staff only)", "0.2", 0.0, 0.0, trace[-8000:],
+                   ["autograder"], visibility="hidden"),
+    ], elapsed, FAILSAFE_MESSAGE, failed=True)
+
+
+def print_report(report: GradeReport, console: Console, verbose: bool = True) -> None:
+    table = Table(title=f"{report.submission}: {report.score:g} / {report.max_score:g}",
+                  show_lines=False, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("test")
+    table.add_column("score", justify="right")
+    table.add_column("feedback", overflow="fold")
+    for t in report.tests:
+        style = "green" if t.status == "passed" else ("yellow" if t.score > 0 else "red")
+        first = t.output.splitlines()[1] if verbose and t.status == "failed" and \
+            len(t.output.splitlines()) > 1 else ("" if t.status == "passed" else t.output[:200])
+        table.add_row(t.number, t.name, f"[{style}]{t.score:g}/{t.max_score:g}[/]",
+                      first[:300])
+    console.print(table)
+    if report.output:
+        console.print(report.output)
+
+
+def print_summary(reports: list[GradeReport], console: Console) -> None:
+    table = Table(title=f"{len(reports)} submissions", title_justify="left")
+    for col in ("submission", "score", "max", "failed tests"):
+        table.add_column(col)
+    for r in reports:
+        failed = [t.number for t in r.tests if t.status == "failed"]
+        table.add_row(r.submission, f"{r.score:g}", f"{r.max_score:g}",
+                      "grader error" if r.failed else ", ".join(failed[:12]) or "-")
+    console.print(table)

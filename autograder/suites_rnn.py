@@ -1,0 +1,89 @@
+"""Hidden tests of Parts 1-3: the vanilla RNN, BPTT by hand, gradient norms.
+
+Expected values come from ``reference`` (forward) and autograd (BPTT's gradients), in the judge.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+import reference
+
+from .cases import CaseBuilder, params_spec
+from .checks import Out, Suite, Test
+
+F64, F32 = torch.float64, torch.float32
+GRAD_NAMES = ("U", "W", "V", "b", "c", "h0")
+
+
+def rnn_problem(b: CaseBuilder, B: int, T: int, I: int, H: int, K: int, dtype):
+    params = {"U": b.randn(H, I, dtype=dtype, scale=0.5), "W": b.randn(H, H, dtype=dtype, scale=0.5),
+              "V": b.randn(K, H, dtype=dtype, scale=0.5), "b": b.randn(H, dtype=dtype, scale=0.5),
+              "c": b.randn(K, dtype=dtype, scale=0.5)}
+    return b.randn(B, T, I, dtype=dtype), b.randint(K, B, T), b.randn(B, H, dtype=dtype), params
+
+
+def label(B, T, I, H, K, dtype) -> str:
+    return f"B={B}, T={T}, I={I}, H={H}, K={K}, {str(dtype)[6:]}"
+
+
+def problem_args(x, y, h0, params, with_y: bool):
+    tensors = {"x": x, "h0": h0, **({"y": y} if with_y else {})}
+    args = [{"t": "x"}] + ([{"t": "y"}] if with_y else []) + [{"t": "h0"}]
+    return args + [params_spec("p", tensors, params)], tensors
+
+
+def autograd_bptt(x, y, h0, params):
+    """The trusted answer for Part 2: autograd through the reference forward pass."""
+    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    h0 = h0.detach().clone().requires_grad_(True)
+    y_hat, _ = reference.rnn_forward(x, h0, leaves)
+    loss = F.nll_loss(torch.log(y_hat).flatten(0, 1), y.flatten(), reduction="sum") / x.size(0)
+    grads = torch.autograd.grad(loss, [*leaves.values(), h0])
+    return loss.detach(), dict(zip([*leaves, "h0"], grads))
+
+
+SIZES = [(3, 6, 4, 5, 2, F64), (1, 1, 4, 5, 2, F64), (2, 9, 3, 7, 4, F64), (3, 6, 4, 5, 2, F32)]
+
+
+def suites(seed: int) -> list[Suite]:
+    b = CaseBuilder(seed)
+    count = [b.function_case(f"I={i}, H={h}, K={k}", "rnn_param_count", [i, h, k], {},
+                             [Out("count", reference.rnn_param_count(i, h, k))], "an int")
+             for i, h, k in [(3, 5, 2), (10, 20, 7), (1, 1, 1)]]
+    forward, bptt, norms = [], [], []
+    for B, T, I, H, K, dtype in SIZES:
+        x, y, h0, params = rnn_problem(b, B, T, I, H, K, dtype)
+        y_hat, h = reference.rnn_forward(x, h0, params)
+        args, tensors = problem_args(x, y, h0, params, with_y=False)
+        forward.append(b.function_case(
+            label(B, T, I, H, K, dtype), "rnn_forward", args, tensors,
+            [Out("y_hat", y_hat, "(B, T, K)", 1, (0,)), Out("h", h, "(B, T, H)", 1, (1,))],
+            "(y_hat, h)", dtype))
+        loss, grads = autograd_bptt(x, y, h0, params)
+        args, tensors = problem_args(x, y, h0, params, with_y=True)
+        bptt.append(b.function_case(
+            label(B, T, I, H, K, dtype), "rnn_bptt", args, tensors,
+            [Out("loss", loss, "() (a 0-dim tensor)", None, (0,))] +
+            [Out(f"grads['{k}']", grads[k], None, None, (1, k)) for k in GRAD_NAMES],
+            "(loss, grads) with grads a dict of U, W, V, b, c, h0", dtype,
+            grad_enabled=False, no_autograd=True))
+        norms.append(b.function_case(
+            label(B, T, I, H, K, dtype), "hidden_grad_norms", args, tensors,
+            [Out("norms", reference.hidden_grad_norms(x, y, h0, params), "(T,)", 0)],
+            "a tensor of shape (T,)", dtype))
+    grad_outputs = tuple(f"grads['{k}']" for k in GRAD_NAMES)
+    return [
+        Suite("rnn_param_count", 1, [Test("rnn_param_count: counts U, W, V, b, c", "values", 2)],
+              count),
+        Suite("rnn_forward", 1, [
+            Test("rnn_forward: output shapes, dtype and device", "shapes", 3),
+            Test("rnn_forward: y_hat and h match the lecture's equations", "values", 7)], forward),
+        Suite("rnn_bptt", 2, [
+            Test("rnn_bptt: loss (mean over the batch, sum over time)", "values", 4, ("loss",)),
+            Test("rnn_bptt: every gradient matches autograd", "values", 10, grad_outputs)],
+            bptt, forbid_autograd=True),
+        Suite("hidden_grad_norms", 3, [
+            Test("hidden_grad_norms: matches || dL_T / dh_t || averaged over the batch",
+                 "values", 8)], norms),
+    ]

@@ -1,0 +1,219 @@
+"""End to end: ``rnngrade grade`` on real submission files, as a separate process."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+
+from autograder import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "submissions"
+ATTACKS = ROOT / "tests" / "fixtures" / "attacks"
+SCHEMA = json.loads((ROOT / "autograder" / "gradescope_schema.json").read_text())
+SOLUTION = EXAMPLES / "solution.py"
+HIDDEN_MARKERS = ["lstm_project", "HIDDEN_SEED", "def suites(", "CaseBuilder", "layer_legend"]
+
+pytestmark = pytest.mark.slow
+
+
+def grade(submission: Path, tmp_path: Path, *extra: str, name="results.json"):
+    out = tmp_path / name
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--width", "200", "grade",
+                           str(submission), "--results", str(out), *extra],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(out.read_text())
+    jsonschema.validate(results, SCHEMA)
+    return results, proc.stdout
+
+
+def failed(results) -> dict[str, str]:
+    return {t["number"]: t["output"] for t in results["tests"] if t["status"] == "failed"}
+
+
+def failed_targets(results) -> set[str]:
+    return {t["tags"][0] for t in results["tests"] if t["status"] == "failed"}
+
+
+def solution_notebook(path: Path, metadata: bool = True) -> Path:
+    """solution.py as a student notebook: one answer cell per part, plus exploratory cells."""
+    text = SOLUTION.read_text()
+    chunks = text.split("# Part ")
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# Recurrent networks"))
+    nb.cells.append(nbformat.v4.new_code_cell("%matplotlib inline\n" + chunks[0]))
+    for chunk in chunks[1:]:
+        cell = nbformat.v4.new_code_cell("# Part " + chunk)
+        if metadata:
+            cell.metadata["rnngrade"] = {"role": "answer", "part": chunk.split()[0]}
+        nb.cells.append(cell)
+        test = nbformat.v4.new_code_cell('grader.check("q1")\nprint(open("tests/q1.py").read())')
+        if metadata:
+            test.metadata["rnngrade"] = {"role": "test"}
+        nb.cells.append(test)
+    nb.cells.append(nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2])"))
+    nbformat.write(nb, path)
+    return path
+
+
+def test_solution_scores_full_marks(tmp_path):
+    results, stdout = grade(SOLUTION, tmp_path)
+    assert results["score"] == 100 and not failed(results)
+    assert "solution.py: 100 / 100" in stdout
+    assert "sandbox:" in stdout
+
+
+@pytest.mark.parametrize("metadata", [True, False], ids=["with-metadata", "metadata-lost"])
+def test_solution_notebook_scores_full_marks(tmp_path, metadata):
+    nb = solution_notebook(tmp_path / "homework.ipynb", metadata)
+    results, _ = grade(nb, tmp_path)
+    assert results["score"] == 100, failed(results)
+    assert ("no rnngrade metadata" in results["output"]) is not metadata
+
+
+def test_zip_export_holding_the_notebook_scores_full_marks(tmp_path):
+    nb = solution_notebook(tmp_path / "homework.ipynb")
+    zpath = tmp_path / "homework_2026_11_28.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.write(nb, "homework.ipynb")
+        zf.writestr("homework.pdf", b"%PDF")
+    nb.unlink()
+    results, _ = grade(zpath, tmp_path)
+    assert results["score"] == 100
+
+
+BUGGY = {  # example -> (targets that must lose points, words the feedback must contain)
+    "lstm_gate_order_fiog": ({"LSTM", "BiLSTMClassifier"}, "tensors are not close"),
+    "bptt_missing_tanh_derivative": ({"rnn_bptt"}, "grads['W']: tensors are not close"),
+    "gru_z_swapped": ({"GRUCell"}, "h': tensors are not close"),
+    "bilstm_last_output": ({"BiLSTMClassifier"}, "logits: tensors are not close"),
+    "lstmcell_hardcoded_float32": ({"LSTMCell"}, "state=None"),
+    "lstm_uses_nn_lstm": ({"LSTM", "BiLSTMClassifier"}, "uses torch.nn.LSTM"),
+    "bptt_uses_autograd": ({"rnn_bptt"}, "forbidden here: autograd"),
+}
+
+
+@pytest.mark.parametrize("name", list(BUGGY))
+def test_buggy_example_loses_points_in_the_right_part(tmp_path, name):
+    targets, words = BUGGY[name]
+    results, _ = grade(EXAMPLES / f"{name}.py", tmp_path)
+    assert failed_targets(results) == targets, failed(results)
+    assert 0 < results["score"] < 100
+    assert any(words in out for out in failed(results).values()), failed(results)
+
+
+def test_bptt_missing_derivative_keeps_the_loss_points(tmp_path):
+    results, _ = grade(EXAMPLES / "bptt_missing_tanh_derivative.py", tmp_path)
+    assert set(failed(results)) == {"2.2"}
+
+
+def test_folder_of_submissions_grades_each_and_prints_a_summary(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("solution", "gru_z_swapped"):
+        shutil.copy(EXAMPLES / f"{name}.py", folder / f"{name}.py")
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--width", "200", "grade",
+                           str(folder), "--results", str(out)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 submissions" in proc.stdout and "5.11, 5.12" in proc.stdout
+    for name in ("solution", "gru_z_swapped"):
+        jsonschema.validate(json.loads((out / f"{name}.json").read_text()), SCHEMA)
+
+
+# -- attacks: each gains nothing and leaks nothing ------------------------------------------------
+def assert_no_leak(results):
+    text = json.dumps(results)
+    for marker in HIDDEN_MARKERS:
+        assert marker not in text, f"hidden test or reference code leaked: {marker}"
+
+
+def test_patching_torch_comparisons_gains_nothing(tmp_path):
+    honest, _ = grade(EXAMPLES / "gru_z_swapped.py", tmp_path, name="honest.json")
+    attack, _ = grade(ATTACKS / "patch_torch.py", tmp_path)
+    assert attack["score"] == honest["score"] < 100
+    assert failed_targets(attack) == {"GRUCell"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="file isolation needs the user switch (root)")
+def test_reading_the_graders_files_is_denied_and_nothing_leaks(tmp_path):
+    results, _ = grade(ATTACKS / "read_files.py", tmp_path)
+    assert_no_leak(results)
+    assert "denied: /work/main/reference/lstm.py PermissionError" in results["output"] or \
+        not Path("/work/main/reference").exists()
+
+
+def test_writing_results_json_and_exiting_gains_nothing(tmp_path):
+    results, _ = grade(ATTACKS / "write_results.py", tmp_path)
+    assert results["score"] == 0 and len(results["tests"]) == 32
+    assert "exited while being imported" in results["output"]
+    assert_no_leak(results)
+
+
+@pytest.mark.parametrize("name,score", [("sys_exit_at_import", 100), ("os_exit_at_import", 0)])
+def test_exit_at_import_gains_nothing(tmp_path, name, score):
+    results, _ = grade(ATTACKS / f"{name}.py", tmp_path)
+    assert results["score"] == score  # sys.exit after the definitions: they still count
+    assert "Importing your code failed" in results["output"]
+
+
+def test_infinite_loop_in_one_part_leaves_the_others_graded(tmp_path):
+    results, _ = grade(ATTACKS / "infinite_loop.py", tmp_path, "--request-timeout", "3")
+    assert failed_targets(results) == {"LSTMCell"}
+    assert results["score"] == 100 - 9
+    assert any("timed out" in out for out in failed(results).values())
+
+
+def test_killing_the_parent_process_fails(tmp_path):
+    results, _ = grade(ATTACKS / "kill_parent.py", tmp_path)
+    assert results["score"] == 100
+
+
+# -- the grader's own failures ----------------------------------------------------------------------
+def test_grader_crash_still_writes_a_valid_results_json(tmp_path, monkeypatch):
+    import autograder.judge
+
+    def broken(*a, **k):
+        raise RuntimeError("internal bug /srv/autograder/judge.py line 99")
+
+    monkeypatch.setattr(autograder.judge, "grade", broken)
+    out = tmp_path / "results.json"
+    assert cli.main(["grade", str(SOLUTION), "--results", str(out)]) == 0
+    results = json.loads(out.read_text())
+    jsonschema.validate(results, SCHEMA)
+    visible = [t for t in results["tests"] if t["visibility"] == "visible"]
+    hidden = [t for t in results["tests"] if t["visibility"] == "hidden"]
+    assert "alert the course staff" in visible[0]["output"]
+    assert "internal bug" not in json.dumps(visible) + results["output"]
+    assert "internal bug" in hidden[0]["output"]
+
+
+def test_missing_submission_exits_2_with_a_valid_results_json(tmp_path):
+    out = tmp_path / "results.json"
+    assert cli.main(["grade", str(tmp_path / "nope.ipynb"), "--results", str(out)]) == 2
+    jsonschema.validate(json.loads(out.read_text()), SCHEMA)
+
+
+def test_bundled_examples_are_in_sync_with_their_generator():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import make_submissions
+    finally:
+        sys.path.pop(0)
+    for path, text in make_submissions.generated().items():
+        assert path.read_text() == text, f"{path.name} is stale: run examples/make_submissions.py"
+
+
+def test_parts_lists_a_100_point_table(capsys):
+    assert cli.main(["parts"]) == 0
+    assert "total  100 points" in capsys.readouterr().out
