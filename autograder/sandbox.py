@@ -66,6 +66,34 @@ def ensure_user(name: str = SANDBOX_USER) -> pwd.struct_passwd:
         return pwd.getpwnam(name)
 
 
+def _live_processes(uid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid != uid:
+                    continue
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if state not in ("Z", "X"):  # a zombie is dead already, waiting to be reaped
+                pids.append(int(entry))
+    return pids
+
+
+def kill_user_processes(uid: int, timeout: float = 5.0) -> None:
+    """SIGKILL every process of ``uid`` (a daemon the student forked included) and wait until
+    none is alive, rescanning so one forked between scan and kill is caught too."""
+    deadline = time.monotonic() + timeout
+    while (pids := _live_processes(uid)) and time.monotonic() < deadline:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
+
+
 def lock_down(paths: list[Path]) -> None:
     """Make the grader's own code and data unreadable to other users (root only)."""
     for path in paths:
@@ -160,7 +188,7 @@ class Sandbox:
         except (ProcessLookupError, PermissionError):
             pass
         if self.root:
-            subprocess.run(["pkill", "-KILL", "-u", SANDBOX_USER], capture_output=True)
+            kill_user_processes(self.pw.pw_uid)
         self.proc.wait()
         self.proc = None
         shutil.rmtree(self.work, ignore_errors=True)

@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from autograder.sandbox import Sandbox, WorkerFailed
+from autograder.sandbox import Sandbox, WorkerFailed, _live_processes
 
 SOURCE = '''
 import os, torch
@@ -104,3 +104,13 @@ def test_not_root_uses_the_same_path_without_the_user_switch(monkeypatch):
         assert sb.start()["ok"]
         assert call(sb, "f")[0]["outputs"]["v"] == 7
         assert "reduced" in sb.isolation.describe()
+
+
+@as_root
+def test_a_forked_daemon_does_not_outlive_the_sandbox():
+    src = ("import os, time\ndef daemon():\n    if os.fork() == 0:\n        os.setsid()\n"
+           "        time.sleep(600)\n        os._exit(0)\n    return os.getuid()\n")
+    with Sandbox(src) as sb:
+        sb.start()
+        uid = call(sb, "daemon")[0]["outputs"]["v"]
+    assert _live_processes(uid) == []
