@@ -232,7 +232,12 @@ class Sandbox:
             raise WorkerFailed("timed out (an infinite loop, or far too slow); the worker was "
                                "stopped and restarted for the other parts")
         except (EOFError, ValueError, OSError, UnicodeDecodeError):
-            code = self.proc.poll() if self.proc else None
+            code = None
+            if self.proc is not None:
+                try:  # the pipe closes a moment before the exit status is there
+                    code = self.proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
             self.stop()
             how = ("was killed (out of memory or CPU time?)" if code is not None and code < 0
                    else "exited" if code is not None else "broke the grader's protocol")
