@@ -62,8 +62,7 @@ def cmd_grade(args) -> int:
             out = Path(args.results)
             write_results(report, out / f"{p.stem}.json" if several else out)
         print_report(report, console, verbose=not args.quiet)
-        if report.isolation:
-            console.print(f"[dim]{report.isolation}; {report.execution_time:.1f} s[/]")
+        console.print(f"[dim]{report.execution_time:.1f} s[/]")
         if "reduced" in report.isolation and len(reports) == 1:
             console.print("[yellow]warning: not running as root, so student code runs as you; "
                           "isolation is reduced (grade as root, e.g. in the Gradescope image, "

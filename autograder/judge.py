@@ -128,4 +128,6 @@ def grade(path: Path, budget: Budget = Budget(), suites: list[Suite] | None = No
     output = "\n".join(notes)
     if student_output.strip():
         output += ("\n\n" if output else "") + "Your code printed (truncated):\n" + student_output
+    if isolation:
+        output += ("\n\n" if output else "") + f"Graded in a {isolation}."
     return GradeReport(path.name, tests, time.monotonic() - start, output.strip(), isolation)

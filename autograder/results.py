@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 FAILSAFE_MESSAGE = ("The autograder itself failed on this submission; this is not your fault. "
@@ -86,7 +87,7 @@ def failsafe_report(submission: str, exc: BaseException, elapsed: float = 0.0) -
 
 
 def print_report(report: GradeReport, console: Console, verbose: bool = True) -> None:
-    table = Table(title=f"{report.submission}: {report.score:g} / {report.max_score:g}",
+    table = Table(title=escape(f"{report.submission}: {report.score:.2f} / {report.max_score:g}"),
                   show_lines=False, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("test")
@@ -96,11 +97,11 @@ def print_report(report: GradeReport, console: Console, verbose: bool = True) ->
         style = "green" if t.status == "passed" else ("yellow" if t.score > 0 else "red")
         first = t.output.splitlines()[1] if verbose and t.status == "failed" and \
             len(t.output.splitlines()) > 1 else ("" if t.status == "passed" else t.output[:200])
-        table.add_row(t.number, t.name, f"[{style}]{t.score:g}/{t.max_score:g}[/]",
-                      first[:300])
+        table.add_row(t.number, escape(t.name), f"[{style}]{t.score:.4g}/{t.max_score:g}[/]",
+                      escape(first[:300]))
     console.print(table)
     if report.output:
-        console.print(report.output)
+        console.print(report.output, markup=False, highlight=False)
 
 
 def print_summary(reports: list[GradeReport], console: Console) -> None:
@@ -109,6 +110,6 @@ def print_summary(reports: list[GradeReport], console: Console) -> None:
         table.add_column(col)
     for r in reports:
         failed = [t.number for t in r.tests if t.status == "failed"]
-        table.add_row(r.submission, f"{r.score:g}", f"{r.max_score:g}",
+        table.add_row(escape(r.submission), f"{r.score:.2f}", f"{r.max_score:g}",
                       "grader error" if r.failed else ", ".join(failed[:12]) or "-")
     console.print(table)

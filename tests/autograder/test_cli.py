@@ -68,8 +68,8 @@ def solution_notebook(path: Path, metadata: bool = True) -> Path:
 def test_solution_scores_full_marks(tmp_path):
     results, stdout = grade(SOLUTION, tmp_path)
     assert results["score"] == 100 and not failed(results)
-    assert "solution.py: 100 / 100" in stdout
-    assert "sandbox:" in stdout
+    assert "solution.py: 100.00 / 100" in stdout
+    assert "Graded in a sandbox: as " in results["output"]
 
 
 @pytest.mark.parametrize("metadata", [True, False], ids=["with-metadata", "metadata-lost"])
@@ -217,3 +217,12 @@ def test_bundled_examples_are_in_sync_with_their_generator():
 def test_parts_lists_a_100_point_table(capsys):
     assert cli.main(["parts"]) == 0
     assert "total  100 points" in capsys.readouterr().out
+
+
+def test_student_text_that_looks_like_markup_cannot_break_the_report(tmp_path):
+    src = ("def rnn_param_count(I, H, K):\n    print('[/] [bold]not markup[/bold]')\n"
+           "    raise ValueError('[/] closing tag')\n")
+    (tmp_path / "[weird].py").write_text(src)
+    results, stdout = grade(tmp_path / "[weird].py", tmp_path)
+    assert "[/] closing tag" in failed(results)["1.1"]
+    assert "[/] closing tag" in stdout
