@@ -11,6 +11,8 @@ import torch
 from torch import Tensor, nn
 
 from .checks import Case, Out, cotangents
+from .diagnosis import Replay
+from .mistakes import MISTAKES
 
 Input = "tuple[str, Tensor] | list[tuple[str, Tensor]] | None"
 OutSpec = tuple  # (name, path, legend, time_dim)
@@ -40,9 +42,13 @@ class CaseBuilder:
 
     def module_case(self, label: str, target: str, trusted: nn.Module, init_args: list,
                     init_kwargs: dict, inputs: list, outs: list[OutSpec], returns: str,
-                    dtype: torch.dtype, params_legend: dict[str, str] | None = None) -> Case:
+                    dtype: torch.dtype, params_legend: dict[str, str] | None = None,
+                    device: str | None = None) -> Case:
         """Construct ``target(*init_args, **init_kwargs)``, load the trusted state_dict, call it
-        on ``inputs``, compare outputs and the gradients of a random projection of them."""
+        on ``inputs``, compare outputs and the gradients of a random projection of them.
+
+        ``device``: run the student's module there ("meta": shapes and devices only, no values;
+        "cuda": values too, no gradients)."""
         trusted = trusted.to(dtype)
         for p in trusted.parameters():  # weights drawn from our generator, not the global seed
             with torch.no_grad():
@@ -67,8 +73,18 @@ class CaseBuilder:
             else:
                 spec, leaf = one(*inp)
                 specs.append(spec), args.append(leaf)
+        if device is not None:
+            return self._device_case(label, target, trusted, init_args, init_kwargs, specs, args,
+                                     tensors, outs, returns, dtype, device)
+        replay = Replay([None if a is None else tuple(t.detach().clone() for t in a)
+                         if isinstance(a, tuple) else a.detach().clone() for a in args],
+                        [tuple(o[1]) for o in outs], dtype, init_args, init_kwargs,
+                        {k: v.detach().clone() for k, v in trusted.state_dict().items()})
         result = trusted(*args)
-        outputs = [Out(name, pick(result, path).detach(), legend, time_dim, tuple(path))
+        D = 2 if init_kwargs.get("bidirectional") else 1
+        outputs = [Out(name, pick(result, path).detach(), legend, time_dim, tuple(path),
+                       directions=D if legend and "D" in legend else None,
+                       stacked=bool(legend) and legend.startswith("(L*D"))
                    for name, path, legend, time_dim in outs]
         cots = cotangents(outputs, self.gen)
         cot_keys = []
@@ -88,14 +104,31 @@ class CaseBuilder:
         return Case(label, request, tensors, outputs, returns,
                     input_grads={key: (name, leaf.grad) for key, name, leaf in leaves},
                     param_grads={n: p.grad.detach() for n, p in trusted.named_parameters()},
-                    params=params, dtype=_dtype_name(dtype))
+                    params=params, dtype=_dtype_name(dtype), replay=replay,
+                    mistakes=MISTAKES.get(target))
+
+    def _device_case(self, label, target, trusted, init_args, init_kwargs, specs, args, tensors,
+                     outs, returns, dtype, device) -> Case:
+        """The worker moves the inputs and the module to ``device`` after loading the weights."""
+        with torch.no_grad():  # computed here on the CPU; expected on ``device`` (meta: shapes)
+            result = trusted(*args)
+        outputs = [Out(name, pick(result, path).to(device), legend, time_dim, tuple(path))
+                   for name, path, legend, time_dim in outs]
+        request = {"op": "call", "target": target, "kind": "module", "device": device,
+                   "init": {"args": init_args, "kwargs": init_kwargs}, "grad_enabled": False,
+                   "to": {"dtype": _dtype_name(dtype)}, "state_dict": "sd", "args": specs}
+        return Case(label, request, tensors, outputs, returns, dtype=_dtype_name(dtype))
 
     def function_case(self, label: str, target: str, args: list, tensors: dict[str, Tensor],
                       outputs: list[Out], returns: str, dtype: torch.dtype = torch.float64,
-                      **request) -> Case:
-        """Call a student function on ``args`` (JSON specs referring to ``tensors``)."""
+                      replay_inputs: list | None = None, **request) -> Case:
+        """Call a student function on ``args`` (JSON specs referring to ``tensors``);
+        ``replay_inputs``: the same arguments as tensors, to replay the usual mistakes."""
         req = {"op": "call", "target": target, "kind": "function", "args": args, **request}
-        return Case(label, req, tensors, outputs, returns, dtype=_dtype_name(dtype))
+        replay = None if replay_inputs is None else \
+            Replay(replay_inputs, [o.path for o in outputs], dtype)
+        return Case(label, req, tensors, outputs, returns, dtype=_dtype_name(dtype),
+                    replay=replay, mistakes=MISTAKES.get(target))
 
 
 def params_spec(prefix: str, tensors: dict[str, Tensor], params: dict[str, Tensor]) -> dict:

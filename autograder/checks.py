@@ -10,10 +10,12 @@ points times the fraction of its items that pass: partial credit by construction
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 from torch import Tensor
 
+from .diagnosis import Replay, diagnose, error_hint
 from .compare import MAX_ELEMENTS, TOLERANCES, check_close, check_tensor_meta, fmt_shape
 
 ASPECTS = ("parameters", "shapes", "values", "gradients")
@@ -28,6 +30,8 @@ class Out:
     legend: str | None = None  # "(L*D, B, H)"
     time_dim: int | None = None  # where T is, to say at which step outputs first differ
     path: tuple = ()  # where it is in the return value: tuple indices and dict keys
+    directions: int | None = None  # D, to say which direction (and layer, if stacked) differs
+    stacked: bool = False  # dim 0 is layer * D + direction (h_n, c_n)
 
 
 @dataclass
@@ -41,13 +45,22 @@ class Case:
     param_grads: dict[str, Tensor] = field(default_factory=dict)
     params: dict[str, tuple[tuple[int, ...], str]] | None = None  # name -> (shape, legend)
     dtype: str = "float64"
+    judge: Callable[[dict, dict], list["Item"]] | None = None  # custom evaluation (Part 7)
+    replay: Replay | None = None  # the case's inputs and weights, to replay with mistakes
+    mistakes: Callable | None = None  # mistakes.MISTAKES[target]
 
 
 @dataclass
 class Item:
     aspect: str
     name: str  # output, input or parameter name
-    error: str | None  # None when it passes
+    error: str | None  # None when it passes fully
+    credit: float | None = None  # partial credit in [0, 1]; default 1 if no error, else 0
+    hint: str | None = None  # the mistake that reproduces the student's numbers, if one does
+
+    @property
+    def earned(self) -> float:
+        return self.credit if self.credit is not None else float(self.error is None)
 
 
 @dataclass
@@ -100,7 +113,24 @@ def _describe(value) -> str:
 
 
 def evaluate(case: Case, reply: dict, tensors: dict[str, Tensor]) -> list[Item]:
-    """Every item of every aspect for one case, from the worker's reply."""
+    """Every item of every aspect for one case, with a hint on the failed ones when a usual
+    mistake (or a usual error message) explains them."""
+    if case.judge is not None:
+        return case.judge(reply, tensors)
+    items = _evaluate(case, reply, tensors)
+    failed = [it for it in items if it.error is not None]
+    if failed:
+        if reply.get("ok"):
+            hint = diagnose(case, reply, tensors) \
+                if any(it.aspect in ("shapes", "values") for it in failed) else None
+        else:
+            hint = error_hint(failed[0].error)
+        for it in failed:
+            it.hint = hint
+    return items
+
+
+def _evaluate(case: Case, reply: dict, tensors: dict[str, Tensor]) -> list[Item]:
     expected_names = [o.name for o in case.outputs]
     grad_names = [n for n, _ in case.input_grads.values()] + list(case.param_grads)
 
@@ -139,7 +169,8 @@ def evaluate(case: Case, reply: dict, tensors: dict[str, Tensor]) -> list[Item]:
                     err = f"{out.name}: the tensor is too large"
             items.append(Item("shapes", out.name, err))
             if err is None and tensor is not None:
-                err = check_close(out.name, tensor, out.expected, time_dim=out.time_dim, **tol)
+                err = check_close(out.name, tensor, out.expected, time_dim=out.time_dim,
+                                  directions=out.directions, stacked=out.stacked, **tol)
             items.append(Item("values", out.name, err))
         else:
             is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -213,8 +244,10 @@ def score(test: Test, results: list[tuple[Case, list[Item]]]) -> tuple[float, st
     if not relevant:
         return 0.0, "not checked"
     passed = sum(it.error is None for _, it in relevant)
-    fraction = passed / len(relevant)
+    fraction = sum(it.earned for _, it in relevant) / len(relevant)
     lines = [f"{passed}/{len(relevant)} checks passed."]
+    hints = list(dict.fromkeys(it.hint for _, it in relevant if it.error and it.hint))
+    lines += [f"Likely cause: {h}." for h in hints[:2]]
     seen = set()
     for case, it in relevant:
         if it.error is not None and it.error not in seen and len(seen) < 3:

@@ -45,13 +45,16 @@ def _index(flat_index: int, shape) -> str:
 
 
 def check_close(name: str, actual: Tensor, expected: Tensor, *, rtol: float, atol: float,
-                time_dim: int | None = None) -> str | None:
-    """Element-wise closeness, described like torch.testing.assert_close."""
+                time_dim: int | None = None, directions: int | None = None,
+                stacked: bool = False) -> str | None:
+    """Element-wise closeness, described like torch.testing.assert_close, plus where it starts:
+    the time step (``time_dim``), the layer and direction of stacked states (``stacked``: dim 0
+    is layer * directions + direction), the half of a bidirectional output (``directions`` 2)."""
     if actual.shape != expected.shape:
         return f"{name}: expected shape {fmt_shape(expected.shape)}, got {fmt_shape(actual.shape)}"
     if actual.numel() == 0:
         return None
-    a, e = actual.to(torch.float64), expected.to(torch.float64)
+    a, e = actual.detach().cpu().to(torch.float64), expected.detach().cpu().to(torch.float64)
     if not torch.isfinite(a).all():
         bad = (~torch.isfinite(a)).flatten().nonzero()[0, 0].item()
         return (f"{name}: contains NaN or inf (first at index {_index(bad, a.shape)}); "
@@ -75,4 +78,21 @@ def check_close(name: str, actual: Tensor, expected: Tensor, *, rtol: float, ato
         per_step = mismatched.transpose(0, time_dim).flatten(1).any(dim=1)
         first = int(per_step.nonzero()[0, 0])
         msg += f" The first mismatch in time is at step t = {first} (of {a.size(time_dim)})."
-    return msg
+    return msg + _where(mismatched, directions, stacked)
+
+
+def _where(mismatched: Tensor, directions: int | None, stacked: bool) -> str:
+    if not directions:
+        return ""
+    names = ("forward", "backward")
+    if stacked:
+        first = int(mismatched.flatten(1).any(dim=1).nonzero()[0, 0])
+        where = f" The first mismatching state is layer {first // directions}"
+        return where + (f", {names[first % directions]} direction." if directions == 2 else ".")
+    if directions == 2:
+        H = mismatched.size(-1) // 2
+        bad = [mismatched[..., :H].any().item(), mismatched[..., H:].any().item()]
+        if bad.count(True) == 1:
+            half = names[bad.index(True)]
+            return f" Only the {half} half ({'[..., :H]' if half == 'forward' else '[..., H:]'}) differs."
+    return ""

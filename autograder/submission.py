@@ -115,6 +115,8 @@ def keep_definitions(tree: ast.Module) -> tuple[list[ast.stmt], list[str]]:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             kept.append(node)
+        elif isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            kept.append(node)  # hoisted to the top of the module by build_module
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             guard = ast.parse("try:\n    pass\nexcept ImportError:\n    pass").body[0]
             guard.body = [node]  # a missing plotting library must not sink the module
@@ -127,6 +129,11 @@ def keep_definitions(tree: ast.Module) -> tuple[list[ast.stmt], list[str]]:
         else:
             dropped.append(f"line {node.lineno}: {type(node).__name__}")
     return kept, dropped
+
+
+def _merged_future(nodes: list[ast.ImportFrom]) -> list[ast.stmt]:
+    names = sorted({a.name for n in nodes for a in n.names})
+    return [ast.ImportFrom("__future__", [ast.alias(n) for n in names], 0)]
 
 
 def build_module(path: Path, workdir: Path) -> StudentModule:
@@ -154,5 +161,7 @@ def build_module(path: Path, workdir: Path) -> StudentModule:
             continue
         kept, _ = keep_definitions(tree)
         body.extend(kept)
+    future = [n for n in body if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
+    body = (_merged_future(future) if future else []) + [n for n in body if n not in future]
     source = ast.unparse(ast.Module(body=body, type_ignores=[]))
     return StudentModule(source + "\n", path.name, notes, answers)

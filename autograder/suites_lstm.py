@@ -101,6 +101,45 @@ def classifier_cases(b: CaseBuilder) -> list:
     return cases
 
 
+def device_cases(b: CaseBuilder, target: str, make, init_args: list, init_kwargs: dict, inputs,
+                 outs, returns: str) -> list:
+    """The same call with every input on the meta device (no GPU needed), and on CUDA when the
+    judge has one: code that makes a tensor without ``device=x.device`` fails here."""
+    devices = ["meta"] + (["cuda"] if torch.cuda.is_available() else [])
+    return [b.module_case(f"inputs on the {d} device", target, make(), init_args, init_kwargs,
+                          inputs(), outs, returns, F64, device=d) for d in devices]
+
+
+def device_suite(b: CaseBuilder, target: str, part: int, make, init_args, init_kwargs, inputs,
+                 outs, returns) -> Suite:
+    return Suite(target, part, [Test(f"{target}: runs on the device of its inputs (no "
+                                     "hard-coded device)", "shapes", 1)],
+                 device_cases(b, target, make, init_args, init_kwargs, inputs, outs, returns))
+
+
+def device_suites(b: CaseBuilder) -> list[Suite]:
+    hc = [("h'", (0,), "(B, H)", None), ("c'", (1,), "(B, H)", None)]
+    cell_in = lambda: [("x", b.randn(B, I)), None]  # state=None: the zeros are made inside
+    lstm_out = [("output", (0,), "(T, B, D*H)", 0), ("h_n", (1, 0), "(L*D, B, H)", None),
+                ("c_n", (1, 1), "(L*D, B, H)", None)]
+    return [
+        device_suite(b, "LSTMCell", 4, lambda: nn.LSTMCell(I, H), [I, H], {}, cell_in, hc,
+                     "(h', c')"),
+        device_suite(b, "LSTM", 4, lambda: nn.LSTM(I, H, 2), [I, H], {"num_layers": 2},
+                     lambda: [("input", b.randn(T, B, I)), None], lstm_out,
+                     "(output, (h_n, c_n))"),
+        device_suite(b, "PeepholeLSTMCell", 5, lambda: reference.PeepholeLSTMCell(I, H), [I, H],
+                     {}, cell_in, hc, "(h', c')"),
+        device_suite(b, "CoupledLSTMCell", 5, lambda: reference.CoupledLSTMCell(I, H), [I, H], {},
+                     cell_in, hc, "(h', c')"),
+        device_suite(b, "GRUCell", 5, lambda: nn.GRUCell(I, H), [I, H], {}, cell_in,
+                     [("h'", (), "(B, H)", None)], "h'"),
+        device_suite(b, "BiLSTMClassifier", 6, lambda: reference.BiLSTMClassifier(I, H, 2, 3),
+                     [I, H, 2, 3], {}, lambda: [("x", b.randn(B, T, I))],
+                     [("logits", (), "(B, K)", None)], "logits"),
+    ]
+
+
 def suites(seed: int) -> list[Suite]:
     b = CaseBuilder(seed)
     uni = [  # (L, bidirectional, batch_first, hx given, bias, dtype, (B, T))
@@ -110,25 +149,26 @@ def suites(seed: int) -> list[Suite]:
     bi = [(1, True, False, True, True, F64, (B, T)), (2, True, True, False, True, F64, (B, T)),
           (3, True, False, True, False, F32, (B, T)), (2, True, True, True, True, F64, (1, 1))]
     return [
-        Suite("LSTMCell", 4, tests("LSTMCell", {"parameters": 1, "shapes": 2, "values": 4,
+        Suite("LSTMCell", 4, tests("LSTMCell", {"parameters": 1, "shapes": 1, "values": 4,
                                                  "gradients": 2}),
               cell_cases(b, "LSTMCell", lambda bias: nn.LSTMCell(I, H, bias=bias), "4H", 2)),
-        Suite("LSTM", 4, tests("LSTM", {"parameters": 2, "shapes": 3, "values": 8,
-                                         "gradients": 5}), lstm_cases(b, uni)),
+        Suite("LSTM", 4, tests("LSTM", {"parameters": 1, "shapes": 2, "values": 8,
+                                         "gradients": 4}), lstm_cases(b, uni)),
         Suite("PeepholeLSTMCell", 5, tests("PeepholeLSTMCell", {"parameters": 1, "shapes": 1,
-                                                                 "values": 4, "gradients": 2}),
+                                                                 "values": 3, "gradients": 2}),
               cell_cases(b, "PeepholeLSTMCell", lambda bias: reference.PeepholeLSTMCell(I, H),
                          "4H", 2, extra=("weight_ch",), bias_option=False)),
         Suite("CoupledLSTMCell", 5, tests("CoupledLSTMCell", {"parameters": 1, "shapes": 1,
-                                                               "values": 4, "gradients": 2}),
+                                                               "values": 3, "gradients": 2}),
               cell_cases(b, "CoupledLSTMCell", lambda bias: reference.CoupledLSTMCell(I, H),
                          "3H", 2, bias_option=False)),
-        Suite("GRUCell", 5, tests("GRUCell", {"parameters": 1, "shapes": 1, "values": 4,
+        Suite("GRUCell", 5, tests("GRUCell", {"parameters": 1, "shapes": 1, "values": 3,
                                                "gradients": 2}),
               cell_cases(b, "GRUCell", lambda bias: nn.GRUCell(I, H, bias=bias), "3H", 1)),
-        Suite("LSTM", 6, tests("LSTM", {"shapes": 2, "values": 6, "gradients": 2},
+        Suite("LSTM", 6, tests("LSTM", {"shapes": 1, "values": 5, "gradients": 2},
                                title="LSTM (bidirectional)"), lstm_cases(b, bi)),
         Suite("BiLSTMClassifier", 6, tests("BiLSTMClassifier", {"shapes": 1, "values": 3,
                                                                  "gradients": 1}),
               classifier_cases(b)),
+        *device_suites(b),
     ]

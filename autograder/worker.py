@@ -181,12 +181,29 @@ class Server:
             return {"v": value}
         return {"unsupported": type(value).__name__}
 
+    def construct(self, target, req, tensors):
+        """``target(*init.args, **init.kwargs)``, in the request's dtype, with its state_dict."""
+        torch = self.torch
+        torch.manual_seed(req.get("seed", 0))
+        init = req.get("init", {})
+        obj = target(*self.decode(init.get("args", []), tensors),
+                     **self.decode_kwargs(init.get("kwargs", {}), tensors))
+        obj = obj.to(self.decode(req.get("to", {"dtype": "float64"}), tensors))
+        if "state_dict" in req:
+            prefix = req["state_dict"] + "."
+            obj.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
+                                 if k.startswith(prefix)}, strict=True)
+        return obj
+
     def call(self, req, tensors):
         torch = self.torch
         target = getattr(self.module, req["target"], None)
         if target is None:
             return {"ok": False, "error": {"type": "MissingName", "message":
                     f"`{req['target']}` is not defined in your submission"}}, {}
+        device = req.get("device")  # e.g. "meta": does the code run wherever its inputs are?
+        if device:
+            tensors = {k: v if k.startswith("sd.") else v.to(device) for k, v in tensors.items()}
         for key in req.get("requires_grad", []):
             tensors[key] = tensors[key].detach().requires_grad_(True)
         reply, sent = {"ok": True}, {}
@@ -195,16 +212,10 @@ class Server:
         try:
             with torch.set_grad_enabled(req.get("grad_enabled", True)):
                 if req["kind"] == "module":
-                    torch.manual_seed(req.get("seed", 0))
-                    init = req.get("init", {})
-                    obj = target(*self.decode(init.get("args", []), tensors),
-                                 **self.decode_kwargs(init.get("kwargs", {}), tensors))
-                    obj = obj.to(self.decode(req.get("to", {"dtype": "float64"}), tensors))
+                    obj = self.construct(target, req, tensors)
                     reply["params"] = {k: list(v.shape) for k, v in obj.state_dict().items()}
-                    if "state_dict" in req:
-                        prefix = req["state_dict"] + "."
-                        sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-                        obj.load_state_dict(sd, strict=True)
+                    if device:
+                        obj = obj.to(device)
                     fn = getattr(obj, req.get("method", "forward"))
                 else:
                     obj, fn = None, target
@@ -221,6 +232,58 @@ class Server:
         finally:
             self.guards.active = self.guards.no_autograd = False
         return reply, sent
+
+    def train(self, req, tensors):
+        """Train ``target`` (a batch-first recurrent layer) with the grader's linear read-out on
+        the judge's data: Adam, MSE, gradient clipping, early stopping on the validation batch.
+        Returns the trained weights only (``core.*`` and ``readout.*``); the judge evaluates them
+        on data this process never sees."""
+        torch, cfg = self.torch, req["config"]
+        nn, F = torch.nn, torch.nn.functional
+        target = getattr(self.module, req["target"], None)
+        if target is None:
+            return {"ok": False, "error": {"type": "MissingName", "message":
+                    f"`{req['target']}` is not defined in your submission"}}, {}
+        x, y, x_val, y_val = (tensors[k] for k in ("x_train", "y_train", "x_val", "y_val"))
+        self.guards.active, self.guards.no_autograd = True, False
+        try:
+            core = self.construct(target, req, tensors)
+            readout = nn.Linear(cfg["hidden_size"], y.size(1)).to(x.dtype)
+            params = list(core.parameters()) + list(readout.parameters())
+            opt = torch.optim.Adam(params, lr=cfg["lr"])
+            gen = torch.Generator().manual_seed(req.get("seed", 0))
+
+            def predict(batch):
+                out = core(batch)
+                out = out[0] if isinstance(out, (tuple, list)) else out  # (B, T, H)
+                return readout(out[:, -1])  # (B, 1)
+
+            steps, history = 0, []
+            while steps < cfg["max_steps"]:
+                idx = torch.randint(0, x.size(0), (cfg["batch_size"],), generator=gen)
+                loss = F.mse_loss(predict(x[idx]), y[idx])
+                opt.zero_grad(set_to_none=True)
+                self.guards.active = False  # the grader's own backward pass
+                loss.backward()
+                self.guards.active = True
+                nn.utils.clip_grad_norm_(params, cfg["clip_norm"])
+                opt.step()
+                steps += 1
+                if steps % cfg["eval_every"] == 0:
+                    with torch.no_grad():
+                        val = F.mse_loss(predict(x_val), y_val).item()
+                    history.append([steps, val])
+                    if val < cfg["stop_below"]:
+                        break
+        except ForbiddenCall as e:
+            return {"ok": False, "error": {"type": "ForbiddenCall", "message": str(e)}}, {}
+        except BaseException as e:
+            return {"ok": False, "error": describe(e)}, {}
+        finally:
+            self.guards.active = False
+        sent = {f"core.{k}": v for k, v in core.state_dict().items()}
+        sent.update({f"readout.{k}": v for k, v in readout.state_dict().items()})
+        return {"ok": True, "steps": steps, "history": history}, sent
 
     def backward(self, req, tensors, obj, result, sent, reply):
         """Back-propagate sum_i <cotangent_i, output_i>; gradients of marked inputs and params.
@@ -294,7 +357,8 @@ def serve(config: dict) -> None:
         except EOFError:
             return
         tensors = dict(load(payload)) if payload else {}
-        reply, out = server.call(req, tensors)
+        handler = server.train if req.get("op") == "train" else server.call
+        reply, out = handler(req, tensors)
         try:
             blob = save({k: v.detach().to("cpu").clone().contiguous() for k, v in out.items()
                          if v.device.type != "meta"}) if out else b""

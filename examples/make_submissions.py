@@ -48,6 +48,81 @@ BUGGY = {
           "    with torch.enable_grad():\n        loss.backward()")]),
 }
 
+MISTAKES_DIR = HERE.parent / "tests" / "fixtures" / "mistakes"
+# name -> (the part(s) to grade, a phrase the feedback must contain, [(old, new)] edits)
+MISTAKES = {
+    "lstm_gates_fiog": ("LSTM", "the gates in the order f, i, g, o", BUGGY["lstm_gate_order_fiog"][2]),
+    "gru_gates_zrn": ("GRUCell", "the gates in the order z, r, n", [
+        ("        i_r, i_z, i_n = gi.chunk(3, 1)\n        h_r, h_z, h_n = gh.chunk(3, 1)",
+         "        i_z, i_r, i_n = gi.chunk(3, 1)\n        h_z, h_r, h_n = gh.chunk(3, 1)")]),
+    "lstmcell_no_bias_hh": ("LSTMCell", "bias_hh is never added", [
+        ("        z = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)",
+         "        z = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh)")]),
+    "rnn_w_transposed": ("rnn_forward", "W is used transposed", [
+        ("        a = b + h @ W.T + x[:, t] @ U.T", "        a = b + h @ W + x[:, t] @ U.T")]),
+    "lstmcell_o_times_c": ("LSTMCell", "h = o * c", [
+        ("        c = f * c + i * g\n        h = o * torch.tanh(c)",
+         "        c = f * c + i * g\n        h = o * c")]),
+    "lstmcell_tanh_gates": ("LSTMCell", "use tanh where a sigmoid belongs", [
+        ("        i = torch.sigmoid(z[:, 0:H])\n        f = torch.sigmoid(z[:, H:2 * H])",
+         "        i = torch.tanh(z[:, 0:H])\n        f = torch.tanh(z[:, H:2 * H])"),
+        ("        o = torch.sigmoid(z[:, 3 * H:4 * H])", "        o = torch.tanh(z[:, 3 * H:4 * H])")]),
+    "lstm_backward_not_reversed": ("LSTM", "stored in the order it processed them", [
+        ("                    out[t] = h\n", "                    out[t if d == 0 else T - 1 - t] = h\n")]),
+    "lstm_hn_directions_swapped": ("LSTM", "the two directions swapped", [
+        ("                h_n.append(h)\n                c_n.append(c)",
+         "                h_n.insert(len(h_n) - d, h)\n                c_n.insert(len(c_n) - d, c)")]),
+    "lstm_ignores_hx": ("LSTM", "is ignored (you start from zeros)", [
+        ("        if hx is None:\n            zeros = x.new_zeros(self.num_layers * D, B, self.hidden_size)\n"
+         "            hx = (zeros, zeros)",
+         "        zeros = x.new_zeros(self.num_layers * D, B, self.hidden_size)\n        hx = (zeros, zeros)")]),
+    "lstm_ignores_batch_first": ("LSTM", "batch_first=True is ignored", [
+        ("        if self.batch_first:\n            x = x.transpose(0, 1)\n", ""),
+        ("        output = layer_input.transpose(0, 1) if self.batch_first else layer_input",
+         "        output = layer_input")]),
+    "bilstm_last_output": ("BiLSTMClassifier", "reads out[:, -1, :]", BUGGY["bilstm_last_output"][2]),
+    "gru_z_swapped": ("GRUCell", "z and 1 - z are swapped", BUGGY["gru_z_swapped"][2]),
+    "gru_reset_before_matmul": ("GRUCell", "reset gate is applied to h before the matrix product", [
+        ("        n = torch.tanh(i_n + r * h_n)",
+         "        H = self.hidden_size\n        b_hn = None if self.bias_hh is None else self.bias_hh[2 * H:]\n"
+         "        n = torch.tanh(i_n + F.linear(r * hx, self.weight_hh[2 * H:], b_hn))")]),
+    "gru_lecture_formula": ("GRUCell", "computes the lecture's formula", [
+        ("        n = torch.tanh(i_n + r * h_n)\n        return (1 - z) * n + z * hx",
+         "        H = self.hidden_size\n        b_hn = None if self.bias_hh is None else self.bias_hh[2 * H:]\n"
+         "        n = torch.tanh(i_n + F.linear(r * hx, self.weight_hh[2 * H:], b_hn))\n"
+         "        return z * n + (1 - z) * hx")]),
+    "peephole_o_sees_old_c": ("PeepholeLSTMCell", "output gate looks at the old cell state", [
+        ("        o = torch.sigmoid(z[:, 3 * H:] + c_new @ W_co.T)",
+         "        o = torch.sigmoid(z[:, 3 * H:] + c @ W_co.T)")]),
+    "coupled_ungated_write": ("CoupledLSTMCell", "written ungated", [
+        ("        c = f * c + (1 - f) * g", "        c = f * c + g")]),
+    "bptt_no_tanh_derivative": ("rnn_bptt", "tanh derivative (1 - h_t^2) is missing",
+                                BUGGY["bptt_missing_tanh_derivative"][2]),
+    "bptt_h_t_for_h_prev": ("rnn_bptt", "dW uses h_t where h_{t-1} belongs", [
+        ("        h_prev = h[:, t - 1] if t > 0 else h0", "        h_prev = h[:, t]")]),
+    "bptt_not_through_time": ("rnn_bptt", "not carried back through time", [
+        ("        dh = do @ V + dh_next", "        dh = do @ V")]),
+    "bptt_time_mean": ("rnn_bptt", "the loss is averaged over time", [
+        ("    loss = -torch.log(y_hat.gather(2, y.unsqueeze(2))).sum() / B",
+         "    loss = -torch.log(y_hat.gather(2, y.unsqueeze(2))).sum() / (B * T)"),
+        ("        do = do / B", "        do = do / (B * T)")]),
+    "lstmcell_cpu_float32_state": ("LSTMCell", "has a fixed dtype", BUGGY["lstmcell_hardcoded_float32"][2]),
+}
+
+# Correct solutions in other styles: full marks, no hint.
+STYLES = {
+    "solution_flipped": ("the backward direction runs on x.flip(0) and flips its outputs back", [
+        ("                steps = range(T) if d == 0 else range(T - 1, -1, -1)\n"
+         "                for t in steps:\n"
+         "                    h, c = self._cell(layer_input[t], h, c, layer, suffix)\n"
+         "                    out[t] = h\n",
+         "                seq = layer_input if d == 0 else layer_input.flip(0)\n"
+         "                for t in range(T):\n"
+         "                    h, c = self._cell(seq[t], h, c, layer, suffix)\n"
+         "                    out[t] = h\n"
+         "                out = out if d == 0 else out.flip(0)\n")]),
+}
+
 PATCH_TORCH = '''
 # ATTACK: make every comparison pass, in the process that runs this code.
 torch.allclose = lambda *a, **k: True
@@ -139,7 +214,30 @@ def generated() -> dict[Path, str]:
         out[SOLUTION.parent / f"{name}.py"] = head + apply(solution, edits, name)
     for name, (what, edits) in ATTACK_EDITS.items():
         out[ATTACKS / f"{name}.py"] = f"# ATTACK FIXTURE: {what}.\n" + apply(solution, edits, name)
+    for name, (part, phrase, edits) in MISTAKES.items():
+        out[MISTAKES_DIR / f"{name}.py"] = (f"# ONE MISTAKE, in {part}; the feedback must say: "
+                                            f"{phrase}\n" + apply(solution, edits, name))
+    for name, (what, edits) in STYLES.items():
+        out[SOLUTION.parent / f"{name}.py"] = (f"# CORRECT, IN ANOTHER STYLE: {what}.\n"
+                                               + apply(solution, edits, name))
+    out[SOLUTION.parent / "reference_flat.py"] = flatten_reference()
     return out
+
+
+REFERENCE_ORDER = ["_recurrent", "lstm", "lstm_variants", "gru", "bilstm", "rnn", "bptt"]
+
+
+def flatten_reference() -> str:
+    """The reference package as one student-style module (its relative imports removed), so the
+    instructor's own code is graded exactly like a submission."""
+    body = []
+    for name in REFERENCE_ORDER:
+        text = (HERE.parent / "reference" / f"{name}.py").read_text()
+        lines = [ln for ln in text.splitlines()
+                 if not ln.startswith(("from .", "from __future__"))]
+        body.append(f"# ---- reference/{name}.py\n" + "\n".join(lines))
+    return ("# THE REFERENCE SOLUTION as one module (generated by examples/make_submissions.py).\n"
+            "from __future__ import annotations\n\n" + "\n\n".join(body) + "\n")
 
 
 if __name__ == "__main__":

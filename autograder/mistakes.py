@@ -1,0 +1,319 @@
+"""The usual mistakes, each a hint and the outputs a submission making it would return.
+
+``MISTAKES[target](replay)`` yields ``(hint, compute)`` pairs; ``diagnosis.diagnose`` calls
+``compute()`` only for failed cases. Every candidate is built from ``torch.nn`` or ``reference``
+with one deliberate change, on the case's own weights and inputs.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import reference
+from reference.rnn import rnn_hidden_states
+
+from .diagnosis import Replay
+
+sig, tanh, ident = torch.sigmoid, torch.tanh, (lambda t: t)
+WEIGHT = re.compile(r"(^|\.)(weight|bias)_(ih|hh)")
+
+
+def permuted(state_dict: dict, order: tuple[str, ...], canonical: str) -> dict:
+    """Weights with which PyTorch computes what a student reading the row blocks in ``order``
+    computes: the block the student takes as gate X goes where PyTorch expects X."""
+    out = {}
+    for k, v in state_dict.items():
+        if WEIGHT.search(k):
+            blocks, new = v.chunk(len(canonical), 0), [None] * len(canonical)
+            for j, gate in enumerate(order):
+                new[canonical.index(gate)] = blocks[j]
+            v = torch.cat(new)
+        out[k] = v
+    return out
+
+
+def zeroed(state_dict: dict, which: str) -> dict:
+    return {k: torch.zeros_like(v) if re.search(rf"(^|\.){which}", k) else v
+            for k, v in state_dict.items()}
+
+
+def order_hint(order, canonical: str, layer: str) -> str:
+    return (f"your outputs match {layer} with the gates in the order {', '.join(order)}; PyTorch's "
+            f"order is {', '.join(canonical)} (the row blocks of weight_ih and weight_hh)")
+
+
+def lstm_step_with(act_ifo=sig, act_g=tanh, cell_out=tanh):
+    def step(gi, state, p):
+        h, c = state
+        gates = torch.addmm(gi, h, p["weight_hh"].t())
+        i, f, g, o = gates.chunk(4, dim=1)
+        c = act_ifo(f) * c + act_ifo(i) * act_g(g)
+        return act_ifo(o) * cell_out(c), c
+    return step
+
+
+def variant(base_layer, base_cell, step):
+    cell = type("Mistaken" + base_cell.__name__, (base_cell,), {"step": staticmethod(step)})
+    return type("Mistaken" + base_layer.__name__, (base_layer,), {"cell": cell}), cell
+
+
+LSTM_STEPS = [
+    ("h = o * c: the output skips the tanh of the cell state; it is h = o * tanh(c)",
+     lstm_step_with(cell_out=ident)),
+    ("the candidate g uses a sigmoid where a tanh belongs (g = tanh(W_ig x + W_hg h + b_g))",
+     lstm_step_with(act_g=sig)),
+    ("the gates i, f, o use tanh where a sigmoid belongs (gates lie between 0 and 1)",
+     lstm_step_with(act_ifo=tanh)),
+    ("the gates i, f, o have no sigmoid at all", lstm_step_with(act_ifo=ident)),
+]
+
+
+def _lstm_common(r: Replay, make_nn, make_variant, state_key: str):
+    """Mistakes shared by LSTMCell and LSTM: gate order, biases, activations, initial state."""
+    for order in itertools.permutations("ifgo"):
+        if order != tuple("ifgo"):
+            yield order_hint(order, "ifgo", "nn.LSTM"), \
+                lambda o=order: r.module(make_nn(), permuted(r.state_dict, o, "ifgo"))
+    if any(k.startswith("bias") or ".bias" in k for k in r.state_dict):
+        for which in ("bias_hh", "bias_ih"):
+            yield f"{which} is never added (PyTorch adds both bias_ih and bias_hh)", \
+                lambda w=which: r.module(make_nn(), zeroed(r.state_dict, w))
+    for hint, step in LSTM_STEPS:
+        yield hint, lambda s=step: r.module(make_variant(s))
+    if r.inputs[1] is not None:
+        yield (f"the initial state {state_key} you are given is ignored (you start from zeros)",
+               lambda: r.module(make_nn(), inputs=[r.inputs[0], None]))
+
+
+def lstm_cell_mistakes(r: Replay):
+    I, H = r.init_args
+    bias = r.init_kwargs.get("bias", True)
+    yield from _lstm_common(r, lambda: nn.LSTMCell(I, H, bias=bias),
+                            lambda s: variant(reference.LSTM, reference.LSTMCell, s)[1](I, H, bias),
+                            "(h, c)")
+
+
+def lstm_mistakes(r: Replay):
+    I, H = r.init_args
+    kw = r.init_kwargs
+    L, D, bf = kw.get("num_layers", 1), 2 if kw.get("bidirectional") else 1, kw.get("batch_first")
+    make = lambda **over: nn.LSTM(I, H, **{**kw, **over})
+    yield from _lstm_common(r, make, lambda s: variant(reference.LSTM, reference.LSTMCell, s)[0](
+        I, H, **kw), "hx = (h_0, c_0)")
+    t_dim = 1 if bf else 0
+    if D == 2:
+        def not_rereversed():
+            out, h_n, c_n = r.module(make())
+            back = out[..., H:].flip(t_dim)
+            return [torch.cat([out[..., :H], back], dim=-1), h_n, c_n]
+        yield ("the backward direction's outputs are stored in the order it processed them: "
+               "reverse them back so output[t] lines up with x[t]"), not_rereversed
+
+        def dirs_swapped():
+            out, h_n, c_n = r.module(make())
+            swap = lambda s: s.view(L, 2, *s.shape[1:]).flip(1).reshape(s.shape)
+            return [out, swap(h_n), swap(c_n)]
+        yield "h_n and c_n hold the two directions swapped: PyTorch's order is forward, " \
+              "then backward, for each layer", dirs_swapped
+    if L > 1:
+        def layers_swapped():
+            out, h_n, c_n = r.module(make())
+            flip = lambda s: s.view(L, D, *s.shape[1:]).flip(0).reshape(s.shape)
+            return [out, flip(h_n), flip(c_n)]
+        yield "h_n and c_n list the layers in reverse order: layer 0 comes first", layers_swapped
+    if bf:
+        yield ("batch_first=True is ignored: the input is (B, T, I) and must be transposed to "
+               "(T, B, I) before the loop over time, and the output back"),\
+            lambda: r.module(make(batch_first=False))
+
+
+def peephole_mistakes(r: Replay):
+    I, H = r.init_args
+
+    def o_old_c(gi, state, p):
+        h, c = state
+        gates = torch.addmm(gi, h, p["weight_hh"].t())
+        i, f, g, o = gates.chunk(4, dim=1)
+        peep = F.linear(c, p["weight_ch"])  # all three look at C_{t-1}
+        i, f, o = sig(i + peep[:, :H]), sig(f + peep[:, H:2 * H]), sig(o + peep[:, 2 * H:])
+        c = f * c + i * tanh(g)
+        return o * tanh(c), c
+
+    make = lambda step: variant(reference.PeepholeLSTM, reference.PeepholeLSTMCell, step)[1](I, H)
+    yield ("the output gate looks at the old cell state C_{t-1}; in this variant it looks at the "
+           "new C_t (i and f look at C_{t-1})"), lambda: r.module(make(o_old_c))
+    no_peep = {k: v for k, v in r.state_dict.items() if k != "weight_ch"}
+    yield "the gates do not look at the cell state at all (weight_ch is unused)", \
+        lambda: r.module(reference.LSTMCell(I, H), no_peep)
+    for order in itertools.permutations("ifgo"):
+        if order != tuple("ifgo"):
+            yield order_hint(order, "ifgo", "the peephole LSTM"), \
+                lambda o=order: r.module(reference.PeepholeLSTMCell(I, H),
+                                         permuted(r.state_dict, o, "ifgo"))
+
+
+def coupled_mistakes(r: Replay):
+    I, H = r.init_args
+
+    def step_with(mix):
+        def step(gi, state, p):
+            h, c = state
+            f, g, o = torch.addmm(gi, h, p["weight_hh"].t()).chunk(3, dim=1)
+            c = mix(sig(f), c, tanh(g))
+            return sig(o) * tanh(c), c
+        return step
+
+    make = lambda step: variant(reference.CoupledLSTM, reference.CoupledLSTMCell, step)[1](I, H)
+    yield ("the new content is written ungated, C = f * C + g, as if an input gate of 1 were "
+           "kept; the coupled cell writes (1 - f) * g"),\
+        lambda: r.module(make(step_with(lambda f, c, g: f * c + g)))
+    yield "f and 1 - f are swapped: the coupled cell keeps f * C_{t-1} and writes (1 - f) * g", \
+        lambda: r.module(make(step_with(lambda f, c, g: (1 - f) * c + f * g)))
+    for order in itertools.permutations("fgo"):
+        if order != tuple("fgo"):
+            yield order_hint(order, "fgo", "the coupled cell"), \
+                lambda o=order: r.module(reference.CoupledLSTMCell(I, H),
+                                         permuted(r.state_dict, o, "fgo"))
+
+
+def gru_mistakes(r: Replay):
+    I, H = r.init_args
+    bias = r.init_kwargs.get("bias", True)
+
+    def step_with(reset_first: bool, z_swapped: bool):
+        def step(gi, state, p):
+            (h,) = state
+            i_r, i_z, i_n = gi.chunk(3, dim=1)
+            w_r, w_z, w_n = p["weight_hh"].chunk(3)
+            b_r, b_z, b_n = p["bias_hh"].chunk(3) if p["bias_hh"] is not None else (None,) * 3
+            r_ = sig(i_r + F.linear(h, w_r, b_r))
+            z = sig(i_z + F.linear(h, w_z, b_z))
+            n = tanh(i_n + (F.linear(r_ * h, w_n, b_n) if reset_first else r_ * F.linear(h, w_n, b_n)))
+            return ((z * n + (1 - z) * h) if z_swapped else ((1 - z) * n + z * h),)
+        return step
+
+    make = lambda step: variant(reference.GRU, reference.GRUCell, step)[1](I, H, bias)
+    yield ("your GRUCell computes the lecture's formula: reset applied to h before the matrix "
+           "product and z, 1 - z swapped. PyTorch applies r after (r * (W_hn h + b_hn)) and "
+           "returns (1 - z) * n + z * h"), lambda: r.module(make(step_with(True, True)))
+    yield "z and 1 - z are swapped: PyTorch returns h' = (1 - z) * n + z * h", \
+        lambda: r.module(make(step_with(False, True)))
+    yield ("the reset gate is applied to h before the matrix product (the lecture's form); "
+           "PyTorch computes n = tanh(W_in x + b_in + r * (W_hn h + b_hn))"),\
+        lambda: r.module(make(step_with(True, False)))
+    for order in itertools.permutations("rzn"):
+        if order != tuple("rzn"):
+            yield order_hint(order, "rzn", "nn.GRUCell"), \
+                lambda o=order: r.module(nn.GRUCell(I, H, bias=bias),
+                                         permuted(r.state_dict, o, "rzn"))
+    if r.inputs[1] is not None:
+        yield "the hidden state hx you are given is ignored (you start from zeros)", \
+            lambda: r.module(nn.GRUCell(I, H, bias=bias), inputs=[r.inputs[0], None])
+
+
+def classifier_mistakes(r: Replay):
+    I, H, L, K = r.init_args
+
+    def reading(features):
+        class Mistaken(reference.BiLSTMClassifier):
+            def forward(self, x):
+                out, (h_n, _) = self.lstm(x)
+                return self.fc(features(out, h_n))
+        return lambda: r.module(Mistaken(I, H, L, K))
+
+    for order in itertools.permutations("ifgo"):
+        if order != tuple("ifgo"):
+            yield order_hint(order, "ifgo", "a classifier on nn.LSTM") + ": fix your LSTM " \
+                "(Part 4) first", lambda o=order: r.module(reference.BiLSTMClassifier(I, H, L, K),
+                                                           permuted(r.state_dict, o, "ifgo"))
+    yield ("the classifier reads out[:, -1, :], whose backward half has seen only the last "
+           "token; use the final states of both directions, h_n[-2] and h_n[-1]"),\
+        reading(lambda out, h_n: out[:, -1, :])
+    yield "the two directions' final states are concatenated backward first: use " \
+          "[h_n[-2], h_n[-1]]", reading(lambda out, h_n: torch.cat([h_n[-1], h_n[-2]], 1))
+    if L > 1:
+        yield "the classifier reads the first layer's states (h_n[0], h_n[1]); use the last " \
+              "layer's, h_n[-2] and h_n[-1]", reading(lambda out, h_n: torch.cat([h_n[0], h_n[1]], 1))
+
+
+def rnn_forward_with(x, h0, p, act=tanh, transpose_w=False, softmax_dim=-1, shift_h=False):
+    W = p["W"].t() if transpose_w else p["W"]
+    h, hs = h0, []
+    for t in range(x.size(1)):
+        h = act(p["b"] + h @ W.t() + x[:, t] @ p["U"].t())
+        hs.append(h)
+    h_all = torch.stack(hs, dim=1)  # (B, T, H)
+    y_hat = torch.softmax(F.linear(h_all, p["V"], p["c"]), dim=softmax_dim)
+    return y_hat, (torch.cat([h0.unsqueeze(1), h_all[:, :-1]], 1) if shift_h else h_all)
+
+
+def rnn_forward_mistakes(r: Replay):
+    for hint, kw in [
+        ("W is used transposed: a_t = b + W h_{t-1} + U x_t means h_prev @ W.T in batched form",
+         dict(transpose_w=True)),
+        ("the softmax runs over the time axis; it normalises over the K classes (dim=-1)",
+         dict(softmax_dim=1)),
+        ("the softmax runs over the batch; it normalises over the K classes (dim=-1)",
+         dict(softmax_dim=0)),
+        ("h holds h_0..h_{T-1}; it should hold h_1..h_T (the states after each step)",
+         dict(shift_h=True)),
+        ("h_t has no tanh: h_t = tanh(a_t)", dict(act=ident)),
+    ]:
+        yield hint, lambda kw=kw: r.function(lambda *a: rnn_forward_with(*a, **kw))
+
+
+def bptt_with(x, y, h0, p, tanh_grad=True, shift=True, through_time=True, time_mean=False):
+    B, T, _ = x.shape
+    h = torch.stack(rnn_hidden_states(x, h0, p), dim=1)  # (B, T, H)
+    o = F.linear(h, p["V"], p["c"])
+    scale = B * (T if time_mean else 1)
+    loss = F.cross_entropy(o.flatten(0, 1), y.flatten(), reduction="sum") / scale
+    d_o = (torch.softmax(o, -1) - F.one_hot(y, o.size(-1)).to(o.dtype)) / scale
+    d_a, nxt = torch.empty_like(h), torch.zeros_like(h0)
+    for t in range(T - 1, -1, -1):
+        d_h = d_o[:, t] @ p["V"] + (nxt @ p["W"] if through_time else 0)
+        nxt = d_h * (1 - h[:, t] ** 2) if tanh_grad else d_h
+        d_a[:, t] = nxt
+    h_prev = torch.cat([h0.unsqueeze(1), h[:, :-1]], 1) if shift else h
+    flat = lambda t: t.reshape(B * T, -1)
+    return loss, {"U": flat(d_a).t() @ flat(x), "W": flat(d_a).t() @ flat(h_prev),
+                  "V": flat(d_o).t() @ flat(h), "b": d_a.sum((0, 1)), "c": d_o.sum((0, 1)),
+                  "h0": d_a[:, 0] @ p["W"]}
+
+
+def bptt_mistakes(r: Replay):
+    for hint, kw in [
+        ("the tanh derivative (1 - h_t^2) is missing from dL/da_t = dL/dh_t * (1 - h_t^2)",
+         dict(tanh_grad=False)),
+        ("dW uses h_t where h_{t-1} belongs: a_t depends on W through h_{t-1}",
+         dict(shift=False)),
+        ("the gradient is not carried back through time: dL/dh_t must include "
+         "dL/da_{t+1} W from the next step", dict(through_time=False)),
+        ("the loss is averaged over time; it is the mean over the batch of the sum over time",
+         dict(time_mean=True)),
+    ]:
+        yield hint, lambda kw=kw: r.function(lambda *a: bptt_with(*a, **kw))
+
+
+def grad_norm_mistakes(r: Replay):
+    def scaled(transform):
+        return lambda: [transform(r.function(reference.hidden_grad_norms)[0])]
+    B = r.inputs[0].size(0)
+    if B > 1:
+        yield ("L_T is averaged over the batch; here it is the sum over the batch, so each "
+               "example's gradient is its own"), scaled(lambda n: n / B)
+    yield "the norms are in reverse time order: entry t is for h_t, t = 1..T", \
+        scaled(lambda n: n.flip(0))
+
+
+MISTAKES = {
+    "rnn_forward": rnn_forward_mistakes, "rnn_bptt": bptt_mistakes,
+    "hidden_grad_norms": grad_norm_mistakes, "LSTMCell": lstm_cell_mistakes,
+    "LSTM": lstm_mistakes, "PeepholeLSTMCell": peephole_mistakes,
+    "CoupledLSTMCell": coupled_mistakes, "GRUCell": gru_mistakes,
+    "BiLSTMClassifier": classifier_mistakes,
+}
