@@ -30,9 +30,12 @@ def _submissions(path: Path) -> list[Path]:
 
 
 def grade_one(path: Path, budget, console: Console, only: str = "") -> GradeReport:
+    import torch
+
     from .judge import all_suites, grade
 
     start = time.monotonic()
+    torch.set_num_threads(budget.threads)  # before the hidden cases are built
     try:
         wanted = {w.strip() for w in only.split(",") if w.strip()}
         suites = [s for s in all_suites() if not wanted or s.target in wanted

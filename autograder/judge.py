@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from . import forbidden, suites_long, suites_lstm, suites_rnn
 from .checks import Item, Suite, error_message, evaluate, score
 from .results import GradeReport, TestResult
@@ -85,6 +87,7 @@ def grade(path: Path, budget: Budget = Budget(), suites: list[Suite] | None = No
     (the CLI turns them into a failsafe results.json)."""
     start = time.monotonic()
     deadline = start + budget.total_s
+    torch.set_num_threads(budget.threads)  # Gradescope's host may show many cores for 0.5 vCPU
     suites = all_suites() if suites is None else suites
     blocked: dict[str, str] = {}
     notes: list[str] = []

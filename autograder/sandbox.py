@@ -9,6 +9,7 @@ student output to a capped log file the judge owns, a timeout per request.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pwd
@@ -55,6 +56,29 @@ class Isolation:
     def describe(self) -> str:
         who = f"as user {self.user}" if self.user else "as the grading user (not root: reduced)"
         return f"sandbox: {who}; seccomp {self.seccomp}"
+
+
+USER_SLOTS = 16  # graders that may run side by side as root, each with its own sandbox user
+LOCK_DIR = Path(tempfile.gettempdir()) / "rnngrade-sandbox-locks"
+
+
+def claim_user() -> tuple[pwd.struct_passwd, int]:
+    """A sandbox user no other grader on this machine is using, and the lock that holds it.
+
+    Killing "every process of the sandbox user" is only safe if the user is ours alone: two
+    graders sharing one would kill each other's workers."""
+    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    attempts = [(slot, fcntl.LOCK_NB) for slot in range(USER_SLOTS)] + [(0, 0)]  # then wait
+    for slot, nonblocking in attempts:
+        name = SANDBOX_USER if slot == 0 else f"{SANDBOX_USER}{slot}"
+        fd = os.open(LOCK_DIR / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | nonblocking)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return ensure_user(name), fd
+    raise RuntimeError("unreachable")
 
 
 def ensure_user(name: str = SANDBOX_USER) -> pwd.struct_passwd:
@@ -126,8 +150,10 @@ class Sandbox:
         self.hello: dict = {}
         self.final_output = ""
         self.starts = 0
+        self.lock_fd: int | None = None
         if self.root:
-            self.pw = ensure_user()
+            self.pw, self.lock_fd = claim_user()
+            self.isolation.user = self.pw.pw_name
             check_executable_by_others(self.python)
             here = Path(__file__).resolve().parent
             lock_down([here, here.parent / "reference"])
@@ -198,6 +224,9 @@ class Sandbox:
         self.stop()
         self.final_output = self.output()
         shutil.rmtree(self.private, ignore_errors=True)
+        if self.lock_fd is not None:  # the sandbox user is free for another grader
+            os.close(self.lock_fd)
+            self.lock_fd = None
 
     def __enter__(self):
         return self

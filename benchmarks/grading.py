@@ -1,6 +1,6 @@
 """Wall time and peak memory of grading one submission, all grader processes together.
 
-    python benchmarks/grading.py [SUBMISSION ...]     # default: the bundled solution
+    python benchmarks/grading.py [SUBMISSION ...]   # default: the reference, and a loop-style solution
 
 Runs ``rnngrade grade`` (torch at one thread in the judge and the worker) as a child process and
 samples the resident memory of its whole process tree (judge, worker, anything they start) from
@@ -60,7 +60,9 @@ def measure(submission: Path) -> tuple[float, int, int]:
 
 
 def main() -> None:
-    subs = [Path(p) for p in sys.argv[1:]] or [ROOT / "examples/submissions/solution.py"]
+    subs = [Path(p) for p in sys.argv[1:]] or [ROOT / "examples/submissions/reference_flat.py",
+                                               ROOT / "examples/submissions/solution.py"]
+    print("Budget (issue 4): at most 30 s (goal 15 s) and 768 MB, one thread, all checks.\n")
     print("| submission | score | wall s | peak RSS, all processes (MB) |\n|---|---|---|---|")
     for sub in subs:
         wall, peak, score = measure(sub)

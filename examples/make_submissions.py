@@ -123,6 +123,19 @@ STYLES = {
          "                out = out if d == 0 else out.flip(0)\n")]),
 }
 
+LONG_DIR = HERE.parent / "tests" / "fixtures" / "long"
+# Submissions that must fail Part 7 (the long-dependency check) however their equivalence fares.
+LONG = {
+    "rnn_as_lstm": ("a vanilla tanh RNN passed off as the LSTM (it keeps LSTM's parameters)", [
+        ("        i, f, g, o = z.split(H, dim=1)\n"
+         "        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)\n"
+         "        return torch.sigmoid(o) * torch.tanh(c), c\n",
+         "        return torch.tanh(z[:, :H]), c  # an RNN wearing the LSTM's parameters\n")]),
+    "detached_output": ("an LSTM whose output is detached from the autograd graph", [
+        ("        return output, (torch.stack(h_n), torch.stack(c_n))",
+         "        return output.detach(), (torch.stack(h_n), torch.stack(c_n))")]),
+}
+
 PATCH_TORCH = '''
 # ATTACK: make every comparison pass, in the process that runs this code.
 torch.allclose = lambda *a, **k: True
@@ -220,6 +233,8 @@ def generated() -> dict[Path, str]:
     for name, (what, edits) in STYLES.items():
         out[SOLUTION.parent / f"{name}.py"] = (f"# CORRECT, IN ANOTHER STYLE: {what}.\n"
                                                + apply(solution, edits, name))
+    for name, (what, edits) in LONG.items():
+        out[LONG_DIR / f"{name}.py"] = f"# MUST FAIL PART 7: {what}.\n" + apply(solution, edits, name)
     out[SOLUTION.parent / "reference_flat.py"] = flatten_reference()
     return out
 

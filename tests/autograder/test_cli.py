@@ -21,6 +21,7 @@ ATTACKS = ROOT / "tests" / "fixtures" / "attacks"
 SCHEMA = json.loads((ROOT / "autograder" / "gradescope_schema.json").read_text())
 SOLUTION = EXAMPLES / "solution.py"
 HIDDEN_MARKERS = ["lstm_project", "HIDDEN_SEED", "def suites(", "CaseBuilder", "layer_legend"]
+NO_TRAINING = ("--only", "1,2,3,4,5,6")  # Part 7 trains for seconds; tests not about it skip it
 
 pytestmark = pytest.mark.slow
 
@@ -105,14 +106,14 @@ BUGGY = {  # example -> (targets that must lose points, words the feedback must 
 @pytest.mark.parametrize("name", list(BUGGY))
 def test_buggy_example_loses_points_in_the_right_part(tmp_path, name):
     targets, words = BUGGY[name]
-    results, _ = grade(EXAMPLES / f"{name}.py", tmp_path)
+    results, _ = grade(EXAMPLES / f"{name}.py", tmp_path, *NO_TRAINING)
     assert failed_targets(results) == targets, failed(results)
     assert 0 < results["score"] < 100
     assert any(words in out for out in failed(results).values()), failed(results)
 
 
 def test_bptt_missing_derivative_keeps_the_loss_points(tmp_path):
-    results, _ = grade(EXAMPLES / "bptt_missing_tanh_derivative.py", tmp_path)
+    results, _ = grade(EXAMPLES / "bptt_missing_tanh_derivative.py", tmp_path, *NO_TRAINING)
     assert set(failed(results)) == {"2.2"}
 
 
@@ -123,7 +124,8 @@ def test_folder_of_submissions_grades_each_and_prints_a_summary(tmp_path):
         shutil.copy(EXAMPLES / f"{name}.py", folder / f"{name}.py")
     out = tmp_path / "results"
     proc = subprocess.run([sys.executable, "-m", "autograder", "--width", "200", "grade",
-                           str(folder), "--results", str(out)], capture_output=True, text=True,
+                           str(folder), "--results", str(out), *NO_TRAINING],
+                          capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "2 submissions" in proc.stdout and "5.11, 5.12" in proc.stdout
@@ -139,15 +141,15 @@ def assert_no_leak(results):
 
 
 def test_patching_torch_comparisons_gains_nothing(tmp_path):
-    honest, _ = grade(EXAMPLES / "gru_z_swapped.py", tmp_path, name="honest.json")
-    attack, _ = grade(ATTACKS / "patch_torch.py", tmp_path)
+    honest, _ = grade(EXAMPLES / "gru_z_swapped.py", tmp_path, *NO_TRAINING, name="honest.json")
+    attack, _ = grade(ATTACKS / "patch_torch.py", tmp_path, *NO_TRAINING)
     assert attack["score"] == honest["score"] < 100
     assert failed_targets(attack) == {"GRUCell"}
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="file isolation needs the user switch (root)")
 def test_reading_the_graders_files_is_denied_and_nothing_leaks(tmp_path):
-    results, _ = grade(ATTACKS / "read_files.py", tmp_path)
+    results, _ = grade(ATTACKS / "read_files.py", tmp_path, *NO_TRAINING)
     assert_no_leak(results)
     assert "denied: /work/main/reference/lstm.py PermissionError" in results["output"] or \
         not Path("/work/main/reference").exists()
@@ -155,28 +157,32 @@ def test_reading_the_graders_files_is_denied_and_nothing_leaks(tmp_path):
 
 def test_writing_results_json_and_exiting_gains_nothing(tmp_path):
     results, _ = grade(ATTACKS / "write_results.py", tmp_path)
-    assert results["score"] == 0 and len(results["tests"]) == 32
+    from autograder.judge import all_suites
+
+    assert results["score"] == 0
+    assert len(results["tests"]) == sum(len(s.tests) for s in all_suites())
     assert "exited while being imported" in results["output"]
     assert_no_leak(results)
 
 
 @pytest.mark.parametrize("name,score", [("sys_exit_at_import", 100), ("os_exit_at_import", 0)])
 def test_exit_at_import_gains_nothing(tmp_path, name, score):
-    results, _ = grade(ATTACKS / f"{name}.py", tmp_path)
-    assert results["score"] == score  # sys.exit after the definitions: they still count
+    results, _ = grade(ATTACKS / f"{name}.py", tmp_path, *NO_TRAINING)
+    assert results["score"] == score * 94 / 100  # sys.exit after the definitions: they still count
     assert "Importing your code failed" in results["output"]
 
 
 def test_infinite_loop_in_one_part_leaves_the_others_graded(tmp_path):
-    results, _ = grade(ATTACKS / "infinite_loop.py", tmp_path, "--request-timeout", "3")
+    results, _ = grade(ATTACKS / "infinite_loop.py", tmp_path, "--request-timeout", "3",
+                       *NO_TRAINING)
     assert failed_targets(results) == {"LSTMCell"}
-    assert results["score"] == 100 - 9
+    assert results["score"] == 94 - 9  # Parts 1-6 are worth 94
     assert any("timed out" in out for out in failed(results).values())
 
 
 def test_killing_the_parent_process_fails(tmp_path):
-    results, _ = grade(ATTACKS / "kill_parent.py", tmp_path)
-    assert results["score"] == 100
+    results, _ = grade(ATTACKS / "kill_parent.py", tmp_path, *NO_TRAINING)
+    assert results["score"] == 94
 
 
 # -- the grader's own failures ----------------------------------------------------------------------

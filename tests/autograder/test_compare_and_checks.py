@@ -85,3 +85,29 @@ def test_evaluate_turns_a_student_exception_into_their_own_words():
 def test_score_of_a_test_with_no_items_is_zero():
     assert score(Test("t", "gradients", 2.0), [(make_case()[0], [Item("values", "h", None)])]) \
         == (0.0, "not checked")
+
+
+def test_stacked_states_name_the_first_layer_and_direction_that_differ():
+    expected = torch.zeros(4, 2, 3, dtype=torch.float64)  # (L*D, B, H), L=2, D=2
+    actual = expected.clone()
+    actual[3] = 1.0
+    msg = check_close("h_n", actual, expected, rtol=1e-7, atol=1e-9, directions=2, stacked=True)
+    assert msg.endswith("The first mismatching state is layer 1, backward direction.")
+
+
+def test_bidirectional_output_says_which_half_differs():
+    expected = torch.zeros(5, 2, 6, dtype=torch.float64)  # (T, B, 2H), H=3
+    actual = expected.clone()
+    actual[..., 4] = 1.0
+    msg = check_close("output", actual, expected, rtol=1e-7, atol=1e-9, time_dim=0, directions=2)
+    assert msg.endswith("Only the backward half ([..., H:]) differs.")
+
+
+def test_a_student_error_message_gets_a_hint_when_it_is_a_usual_one():
+    case, _ = make_case()
+    reply = {"ok": False, "error": {"type": "RuntimeError", "message":
+                                    "Tensor on device meta is not on the expected device cpu!"}}
+    items = evaluate(case, reply, {})
+    assert "x.new_zeros" in items[0].hint
+    _, feedback = score(Test("t", "values", 1.0), [(case, items)])
+    assert "Likely cause: a tensor in your code is created on the CPU" in feedback

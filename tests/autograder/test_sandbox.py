@@ -114,3 +114,14 @@ def test_a_forked_daemon_does_not_outlive_the_sandbox():
         sb.start()
         uid = call(sb, "daemon")[0]["outputs"]["v"]
     assert _live_processes(uid) == []
+
+
+@as_root
+def test_two_sandboxes_at_once_get_different_users_and_do_not_kill_each_other():
+    with Sandbox("import os\ndef uid():\n    return os.getuid()\n") as a, \
+            Sandbox("import os\ndef uid():\n    return os.getuid()\n") as b:
+        a.start(), b.start()
+        assert a.pw.pw_uid != b.pw.pw_uid
+        a.stop()  # kills every process of a's user, and only those
+        assert call(b, "uid")[0]["outputs"]["v"] == b.pw.pw_uid
+        assert b.starts == 1
