@@ -86,7 +86,8 @@ def cmd_parts(args) -> int:
         console.print(f"Part {part.number}: {part.title} ({', '.join(part.names)})")
     console.print()
     total = 0.0
-    for suite, test, number in _numbered(all_suites()):
+    rows = sorted(_numbered(all_suites()), key=lambda r: tuple(map(int, r[2].split("."))))
+    for suite, test, number in rows:
         console.print(f"  {number:>5}  {test.points:>4g}  {test.name}")
         total += test.points
     console.print(f"  total  {total:g} points")

@@ -129,6 +129,7 @@ def grade(path: Path, budget: Budget = Budget(), suites: list[Suite] | None = No
         points, feedback = score(test, results[id(suite)])
         tests.append(TestResult(test.name, number, points, test.points, feedback,
                                 [suite.target, f"Part {suite.part}"], test.visibility))
+    tests.sort(key=lambda t: tuple(int(n) for n in t.number.split(".")))
     output = "\n".join(notes)
     if student_output.strip():
         output += ("\n\n" if output else "") + "Your code printed (truncated):\n" + student_output
