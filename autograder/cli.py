@@ -87,7 +87,7 @@ def cmd_parts(args) -> int:
     console.print()
     total = 0.0
     rows = sorted(_numbered(all_suites()), key=lambda r: tuple(map(int, r[2].split("."))))
-    for suite, test, number in rows:
+    for _, test, number in rows:
         console.print(f"  {number:>5}  {test.points:>4g}  {test.name}")
         total += test.points
     console.print(f"  total  {total:g} points")

@@ -20,5 +20,3 @@ PARTS = (
     Part(6, "BiLSTM", ("BiLSTMClassifier",)),
     Part(7, "Long-range dependencies", ("LSTM",)),
 )
-
-STUDENT_NAMES = tuple(dict.fromkeys(n for p in PARTS for n in p.names))

@@ -41,9 +41,14 @@ def zeroed(state_dict: dict, which: str) -> dict:
             for k, v in state_dict.items()}
 
 
-def order_hint(order, canonical: str, layer: str) -> str:
-    return (f"your outputs match {layer} with the gates in the order {', '.join(order)}; PyTorch's "
-            f"order is {', '.join(canonical)} (the row blocks of weight_ih and weight_hh)")
+def gate_orders(r: Replay, canonical: str, layer: str, make, suffix: str = ""):
+    """Every other order of the gate blocks: what ``make()`` computes on permuted weights."""
+    for order in itertools.permutations(canonical):
+        if order != tuple(canonical):
+            hint = (f"your outputs match {layer} with the gates in the order {', '.join(order)}; "
+                    f"PyTorch's order is {', '.join(canonical)} (the row blocks of weight_ih and "
+                    f"weight_hh){suffix}")
+            yield hint, lambda o=order: r.module(make(), permuted(r.state_dict, o, canonical))
 
 
 def lstm_step_with(act_ifo=sig, act_g=tanh, cell_out=tanh):
@@ -74,10 +79,7 @@ LSTM_STEPS = [
 
 def _lstm_common(r: Replay, make_nn, make_variant, state_key: str):
     """Mistakes shared by LSTMCell and LSTM: gate order, biases, activations, initial state."""
-    for order in itertools.permutations("ifgo"):
-        if order != tuple("ifgo"):
-            yield order_hint(order, "ifgo", "nn.LSTM"), \
-                lambda o=order: r.module(make_nn(), permuted(r.state_dict, o, "ifgo"))
+    yield from gate_orders(r, "ifgo", "nn.LSTM", make_nn)
     if any(k.startswith("bias") or ".bias" in k for k in r.state_dict):
         for which in ("bias_hh", "bias_ih"):
             yield f"{which} is never added (PyTorch adds both bias_ih and bias_hh)", \
@@ -149,11 +151,8 @@ def peephole_mistakes(r: Replay):
     no_peep = {k: v for k, v in r.state_dict.items() if k != "weight_ch"}
     yield "the gates do not look at the cell state at all (weight_ch is unused)", \
         lambda: r.module(reference.LSTMCell(I, H), no_peep)
-    for order in itertools.permutations("ifgo"):
-        if order != tuple("ifgo"):
-            yield order_hint(order, "ifgo", "the peephole LSTM"), \
-                lambda o=order: r.module(reference.PeepholeLSTMCell(I, H),
-                                         permuted(r.state_dict, o, "ifgo"))
+    yield from gate_orders(r, "ifgo", "the peephole LSTM",
+                           lambda: reference.PeepholeLSTMCell(I, H))
 
 
 def coupled_mistakes(r: Replay):
@@ -173,11 +172,7 @@ def coupled_mistakes(r: Replay):
         lambda: r.module(make(step_with(lambda f, c, g: f * c + g)))
     yield "f and 1 - f are swapped: the coupled cell keeps f * C_{t-1} and writes (1 - f) * g", \
         lambda: r.module(make(step_with(lambda f, c, g: (1 - f) * c + f * g)))
-    for order in itertools.permutations("fgo"):
-        if order != tuple("fgo"):
-            yield order_hint(order, "fgo", "the coupled cell"), \
-                lambda o=order: r.module(reference.CoupledLSTMCell(I, H),
-                                         permuted(r.state_dict, o, "fgo"))
+    yield from gate_orders(r, "fgo", "the coupled cell", lambda: reference.CoupledLSTMCell(I, H))
 
 
 def gru_mistakes(r: Replay):
@@ -205,11 +200,7 @@ def gru_mistakes(r: Replay):
     yield ("the reset gate is applied to h before the matrix product (the lecture's form); "
            "PyTorch computes n = tanh(W_in x + b_in + r * (W_hn h + b_hn))"),\
         lambda: r.module(make(step_with(True, False)))
-    for order in itertools.permutations("rzn"):
-        if order != tuple("rzn"):
-            yield order_hint(order, "rzn", "nn.GRUCell"), \
-                lambda o=order: r.module(nn.GRUCell(I, H, bias=bias),
-                                         permuted(r.state_dict, o, "rzn"))
+    yield from gate_orders(r, "rzn", "nn.GRUCell", lambda: nn.GRUCell(I, H, bias=bias))
     if r.inputs[1] is not None:
         yield "the hidden state hx you are given is ignored (you start from zeros)", \
             lambda: r.module(nn.GRUCell(I, H, bias=bias), inputs=[r.inputs[0], None])
@@ -225,11 +216,9 @@ def classifier_mistakes(r: Replay):
                 return self.fc(features(out, h_n))
         return lambda: r.module(Mistaken(I, H, L, K))
 
-    for order in itertools.permutations("ifgo"):
-        if order != tuple("ifgo"):
-            yield order_hint(order, "ifgo", "a classifier on nn.LSTM") + ": fix your LSTM " \
-                "(Part 4) first", lambda o=order: r.module(reference.BiLSTMClassifier(I, H, L, K),
-                                                           permuted(r.state_dict, o, "ifgo"))
+    yield from gate_orders(r, "ifgo", "a classifier on nn.LSTM",
+                           lambda: reference.BiLSTMClassifier(I, H, L, K),
+                           suffix=": fix your LSTM (Part 4) first")
     yield ("the classifier reads out[:, -1, :], whose backward half has seen only the last "
            "token; use the final states of both directions, h_n[-2] and h_n[-1]"),\
         reading(lambda out, h_n: out[:, -1, :])

@@ -249,7 +249,7 @@ class Sandbox:
         except (OSError, TimeoutError):
             self.stop()
             raise WorkerFailed("your code stopped answering the grader (it exited, crashed or "
-                               "hung); the worker was restarted for the other parts")
+                               "hung); the worker was restarted for the other parts") from None
         reply, blob = self._receive(deadline)
         return reply, (dict(load(blob)) if blob else {})
 
@@ -259,7 +259,7 @@ class Sandbox:
         except TimeoutError:
             self.stop()
             raise WorkerFailed("timed out (an infinite loop, or far too slow); the worker was "
-                               "stopped and restarted for the other parts")
+                               "stopped and restarted for the other parts") from None
         except (EOFError, ValueError, OSError, UnicodeDecodeError):
             code = None
             if self.proc is not None:
@@ -271,7 +271,7 @@ class Sandbox:
             how = ("was killed (out of memory or CPU time?)" if code is not None and code < 0
                    else "exited" if code is not None else "broke the grader's protocol")
             raise WorkerFailed(f"your code {how} while being graded"
-                               + (f" (exit status {code})" if code is not None else ""))
+                               + (f" (exit status {code})" if code is not None else "")) from None
 
     def output(self) -> str:
         """The student's captured stdout/stderr so far, truncated."""

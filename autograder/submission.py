@@ -78,7 +78,7 @@ def notebook_cells(path: Path) -> tuple[list[tuple[int, str]], dict[str, int], l
         nb = nbformat.read(path, as_version=4)
     except Exception as e:
         raise SubmissionError(f"{path.name} is not a readable notebook ({type(e).__name__}: "
-                              f"{str(e)[:200]}). Re-download it from Jupyter and resubmit.")
+                              f"{str(e)[:200]}). Re-download it from Jupyter and resubmit.") from None
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     tagged = any("rnngrade" in c.metadata or "nbgrader" in c.metadata for _, c in code)
     cells, answers, notes = [], {}, []
@@ -142,7 +142,7 @@ def build_module(path: Path, workdir: Path) -> StudentModule:
         try:
             path = extract_zip(path, workdir)
         except zipfile.BadZipFile:
-            raise SubmissionError(f"{path.name} is not a valid zip file")
+            raise SubmissionError(f"{path.name} is not a valid zip file") from None
     path = find_submission(path)
     if path.suffix == ".ipynb":
         cells, answers, notes = notebook_cells(path)

@@ -29,7 +29,7 @@ def rnn_forward(x, h0, params):
 
 # Part 2 --------------------------------------------------------------------------------------
 def rnn_bptt(x, y, h0, params):
-    U, W, V = params["U"], params["W"], params["V"]
+    W, V = params["W"], params["V"]
     B, T, _ = x.shape
     y_hat, h = rnn_forward(x, h0, params)
     loss = -torch.log(y_hat.gather(2, y.unsqueeze(2))).sum() / B

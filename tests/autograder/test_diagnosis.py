@@ -3,7 +3,6 @@ correct submissions in other styles get full marks and no hint."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -27,7 +26,7 @@ def test_single_mistake_is_named_in_the_feedback(tmp_path, name):
     part, phrase, _ = make_submissions.MISTAKES[name]
     results, _ = grade(MISTAKES_DIR / f"{name}.py", tmp_path, "--only", only(part))
     feedback = "\n".join(failed(results).values())
-    assert f"Likely cause: " in feedback and phrase in feedback, feedback[:2000]
+    assert "Likely cause: " in feedback and phrase in feedback, feedback[:2000]
 
 
 @pytest.mark.parametrize("name", ["solution_flipped", "reference_flat"])

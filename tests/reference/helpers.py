@@ -44,7 +44,7 @@ def assert_same_module(ours: nn.Module, theirs: nn.Module, *inputs, dtype=torch.
         assert a.dtype == b.dtype == dtype
         torch.testing.assert_close(a, b, **tol)
     weights = [torch.randn_like(o) for o in o_ours]
-    for model, _, inp, outs in runs:
+    for _, _, _, outs in runs:
         sum((w * o).sum() for w, o in zip(weights, outs)).backward()
     for a, b in zip(g_ours, g_theirs):
         torch.testing.assert_close(a.grad, b.grad, **tol)
