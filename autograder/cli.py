@@ -2,6 +2,8 @@
 
     rnngrade grade SUBMISSION [--results results.json]   a notebook, .py, zip, or a folder of them
     rnngrade parts                                       the parts and the point table
+    rnngrade gradescope run [--root /autograder]         what Gradescope's run_autograder runs
+    rnngrade gradescope build [--out autograder.zip]     the zip for Gradescope's upload
 """
 from __future__ import annotations
 
@@ -94,6 +96,18 @@ def cmd_parts(args) -> int:
     return 0
 
 
+def cmd_gradescope(args) -> int:
+    from . import gradescope
+
+    if args.action == "build":
+        out = gradescope.build_zip(Path(args.out))
+        print(f"wrote {out}: upload it as the autograder (setup.sh and run_autograder at its root)")
+        return 0
+    report = gradescope.run(Path(args.root), args.budget)
+    print(f"{report.score:.2f} / {report.max_score:g} -> {Path(args.root) / 'results/results.json'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="rnngrade", description=__doc__.splitlines()[0])
     ap.add_argument("--version", action="version", version=f"rnngrade {__version__}")
@@ -114,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     g.set_defaults(func=cmd_grade)
     p = sub.add_parser("parts", help="list the homework's parts and the point table")
     p.set_defaults(func=cmd_parts)
+    gs = sub.add_parser("gradescope", help="run inside Gradescope, or build its upload zip")
+    gs.add_argument("action", choices=["run", "build"])
+    gs.add_argument("--root", default="/autograder", help="run: Gradescope's folder")
+    gs.add_argument("--budget", type=float, default=None, help="run: seconds for the whole "
+                    "submission (default $RNNGRADE_BUDGET_S or 480)")
+    gs.add_argument("--out", default="autograder.zip", help="build: where to write the zip")
+    gs.set_defaults(func=cmd_gradescope)
     args = ap.parse_args(argv)
     return args.func(args)
 

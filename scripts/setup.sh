@@ -21,8 +21,12 @@ fi
 [ "$(id -u)" = 0 ] && chmod -R a+rX "$(dirname "$venv")"
 "$venv/bin/python" -m pip install -q --upgrade pip
 # torch first: 2.13.0 is the CPU wheel on this machine's disk; anything else would fetch CUDA.
-"$venv/bin/python" -m pip install -q "torch==2.13.0" || "$venv/bin/python" -m pip install -q \
-  "torch>=2.2,<2.15" --index-url https://download.pytorch.org/whl/cpu
+# RNNGRADE_TORCH_INDEX (Gradescope: PyTorch's CPU index) says where to take it from instead.
+if [ -n "${RNNGRADE_TORCH_INDEX:-}" ]; then
+  "$venv/bin/python" -m pip install -q "torch>=2.2,<2.15" --index-url "$RNNGRADE_TORCH_INDEX"
+else
+  "$venv/bin/python" -m pip install -q "torch==2.13.0"
+fi
 "$venv/bin/python" -m pip install -q -e "$repo[test]"
 [ "$(id -u)" = 0 ] && chmod -R a+rX "$venv"
 echo "rnngrade installed in $venv"

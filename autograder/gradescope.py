@@ -1,0 +1,83 @@
+"""Gradescope: what ``run_autograder`` does, and the zip for Gradescope's non-Docker upload.
+
+Gradescope runs one container per submission, as root, with the student's files in
+``/autograder/submission``, the autograder in ``/autograder/source``, and reads
+``/autograder/results/results.json``. ``root`` is configurable so tests can lay out the same tree
+in a temporary directory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from .judge import Budget, grade
+from .results import GradeReport, failsafe_report, write_results
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_BUDGET_S = 480.0  # inside Gradescope's default 10-minute timeout, with room to spare
+ZIP_SOURCES = ["pyproject.toml", "README.md", "reference", "autograder", "scripts"]
+
+
+def lock_down(root: Path) -> None:
+    """The autograder's source and the results are root's alone (the sandbox user runs as
+    another user and must read neither)."""
+    for path in (root / "source", root / "results"):
+        if path.exists():
+            path.chmod(stat.S_IRWXU)
+
+
+def find_submission(folder: Path) -> Path:
+    """The one file a student uploaded, or the folder itself (the loader finds the notebook)."""
+    files = [p for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
+    return files[0] if len(files) == 1 else folder
+
+
+def late_note(metadata: dict, now: datetime | None = None) -> str:
+    """A line for the student when the submission came after the due date."""
+    try:
+        due = datetime.fromisoformat(metadata["assignment"]["due_date"])
+        created = datetime.fromisoformat(metadata["created_at"]) if now is None else now
+    except (KeyError, TypeError, ValueError):
+        return ""
+    return f"Submitted after the due date ({due.isoformat()})." if created > due else ""
+
+
+def run(root: Path = Path("/autograder"), budget_s: float | None = None) -> GradeReport:
+    """Grade ``root/submission`` and write ``root/results/results.json``, whatever happens."""
+    start = time.monotonic()
+    results = root / "results" / "results.json"
+    budget_s = budget_s or float(os.environ.get("RNNGRADE_BUDGET_S", DEFAULT_BUDGET_S))
+    try:
+        if os.geteuid() == 0:
+            lock_down(root)
+        metadata_path = root / "submission_metadata.json"
+        metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
+        report = grade(find_submission(root / "submission"), Budget(total_s=budget_s))
+        note = late_note(metadata)
+        if note:
+            report.output = f"{note}\n\n{report.output}".strip()
+    except Exception as e:  # the grader's own failure: still a valid results.json
+        report = failsafe_report("submission", e, time.monotonic() - start)
+    write_results(report, results)
+    return report
+
+
+def build_zip(out: Path) -> Path:
+    """``setup.sh`` and ``run_autograder`` at the root (executable), the package under
+    ``source/``. Gradescope keeps the autograder zip private: students never see it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in ("setup.sh", "run_autograder"):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFREG | 0o755) << 16
+            zf.writestr(info, (REPO / "scripts" / "gradescope" / name).read_bytes())
+        for top in ZIP_SOURCES:
+            for path in sorted((REPO / top).rglob("*") if (REPO / top).is_dir() else [REPO / top]):
+                if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
+                    zf.write(path, f"source/{path.relative_to(REPO)}")
+    return out

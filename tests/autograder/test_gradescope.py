@@ -1,0 +1,121 @@
+"""Gradescope: run_autograder end to end on a tree laid out like the container, and the zip."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from autograder.gradescope import build_zip, late_note
+from tests.autograder.test_cli import (ATTACKS, EXAMPLES, HIDDEN_MARKERS, ROOT, SCHEMA,
+                                       failed_targets, solution_notebook)
+
+RUN_AUTOGRADER = ROOT / "scripts" / "gradescope" / "run_autograder"
+
+
+def container(tmp_path: Path, submission: Path, due: str = "2099-01-01T00:00:00+00:00") -> Path:
+    """/autograder as Gradescope lays it out: source/, submission/, results/, metadata."""
+    root = tmp_path / "autograder"
+    for sub in ("source", "submission", "results"):
+        (root / sub).mkdir(parents=True)
+    shutil.copy(submission, root / "submission" / submission.name)
+    (root / "submission_metadata.json").write_text(json.dumps({
+        "id": 1, "created_at": "2026-11-28T12:00:00+00:00",
+        "assignment": {"due_date": due, "title": "Recurrent networks"}, "users": []}))
+    return root
+
+
+def run_autograder(root: Path) -> dict:
+    env = dict(os.environ, RNNGRADE_ROOT=str(root), RNNGRADE_VENV=sys.prefix)
+    proc = subprocess.run(["bash", str(RUN_AUTOGRADER)], env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, SCHEMA)
+    return results
+
+
+def as_notebook(py: Path, tmp_path: Path) -> Path:
+    """A student notebook from a .py submission, cells split at the '# Part' headers."""
+    nb = solution_notebook(tmp_path / "homework.ipynb")
+    if py.name != "solution.py":
+        import nbformat
+
+        text = py.read_text()
+        book = nbformat.read(nb, as_version=4)
+        book.cells = [book.cells[0], nbformat.v4.new_code_cell(text)]
+        nbformat.write(book, nb)
+    return nb
+
+
+@pytest.mark.slow
+def test_reference_filled_notebook_gets_full_marks(tmp_path):
+    root = container(tmp_path, as_notebook(EXAMPLES / "solution.py", tmp_path))
+    results = run_autograder(root)
+    assert results["score"] == 100
+    if os.geteuid() == 0:
+        assert stat.S_IMODE((root / "source").stat().st_mode) == 0o700
+        assert "as user rnngrade-sandbox" in results["output"]
+
+
+@pytest.mark.slow
+def test_buggy_notebook_loses_points_in_the_right_part(tmp_path):
+    root = container(tmp_path, as_notebook(EXAMPLES / "gru_z_swapped.py", tmp_path))
+    results = run_autograder(root)
+    assert failed_targets(results) == {"GRUCell"}
+    assert "Likely cause: z and 1 - z are swapped" in json.dumps(results)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="file isolation needs the user switch (root)")
+def test_attack_gains_nothing_and_leaks_nothing(tmp_path):
+    root = container(tmp_path, ATTACKS / "read_files.py")
+    results = run_autograder(root)
+    assert results["score"] == 100  # the code is correct; stealing added nothing
+    text = json.dumps(results)
+    assert not any(marker in text for marker in HIDDEN_MARKERS)
+
+
+def test_empty_submission_still_gets_a_valid_results_json(tmp_path):
+    root = container(tmp_path, EXAMPLES / "solution.py")
+    (root / "submission" / "solution.py").unlink()
+    results = run_autograder(root)
+    assert results["score"] == 0
+    assert "found nothing" in results["output"]
+
+
+def test_late_submission_is_noted_from_the_metadata():
+    meta = {"created_at": "2026-12-02T10:00:00+00:00",
+            "assignment": {"due_date": "2026-12-01T23:59:00+00:00"}}
+    assert late_note(meta).startswith("Submitted after the due date")
+    assert late_note(meta, now=datetime.fromisoformat("2026-12-01T12:00:00+00:00")) == ""
+    assert late_note({}) == ""
+
+
+def test_upload_zip_has_the_two_scripts_at_its_root_and_no_tests_or_examples(tmp_path):
+    zpath = build_zip(tmp_path / "autograder.zip")
+    with zipfile.ZipFile(zpath) as zf:
+        names = zf.namelist()
+        modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
+    for script in ("setup.sh", "run_autograder"):
+        assert script in names and modes[script] & 0o111, script
+    assert "source/autograder/judge.py" in names and "source/reference/lstm.py" in names
+    assert "source/scripts/setup.sh" in names
+    assert not any(n.startswith(("source/tests", "source/examples", "source/.git"))
+                   or "__pycache__" in n for n in names)
+
+
+def test_dockerfile_runs_the_setup_script_that_ci_runs():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "scripts/gradescope/setup.sh" in dockerfile
+    assert "scripts/setup.sh" in (ROOT / "scripts/gradescope/setup.sh").read_text()
+    assert "scripts/test.sh" in (ROOT / ".ci/run").read_text()
+    assert "scripts/setup.sh" in (ROOT / "scripts/test.sh").read_text()
