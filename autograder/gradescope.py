@@ -42,9 +42,10 @@ def late_note(metadata: dict, now: datetime | None = None) -> str:
     try:
         due = datetime.fromisoformat(metadata["assignment"]["due_date"])
         created = datetime.fromisoformat(metadata["created_at"]) if now is None else now
+        late = created > due  # TypeError if one of them has no time zone
     except (KeyError, TypeError, ValueError):
         return ""
-    return f"Submitted after the due date ({due.isoformat()})." if created > due else ""
+    return f"Submitted after the due date ({due.isoformat()})." if late else ""
 
 
 def run(root: Path = Path("/autograder"), budget_s: float | None = None) -> GradeReport:

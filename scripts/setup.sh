@@ -18,7 +18,7 @@ if [ ! -x "$venv/bin/python" ]; then
   mkdir -p "$(dirname "$venv")"
   "$python" -m venv "$venv"
 fi
-[ "$(id -u)" = 0 ] && chmod -R a+rX "$(dirname "$venv")"
+[ "$(id -u)" = 0 ] && chmod a+rx "$(dirname "$venv")"  # the sandbox user must reach it
 "$venv/bin/python" -m pip install -q --upgrade pip
 # torch first: 2.13.0 is the CPU wheel on this machine's disk; anything else would fetch CUDA.
 # RNNGRADE_TORCH_INDEX (Gradescope: PyTorch's CPU index) says where to take it from instead.

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Gradescope's non-Docker path runs this once, as root, when the autograder image is built.
-# The zip holds the package in source/; the install is the same script CI runs.
+# Gradescope's non-Docker path runs this once, as root, when the autograder image is built; the
+# Dockerfile runs it too. The zip holds the package in source/; the install is scripts/setup.sh,
+# the script CI runs. The RNNGRADE_* variables let CI run this very file outside a container.
 set -euo pipefail
-apt-get update -q
-apt-get install -y -q python3 python3-venv
+source_dir=${RNNGRADE_SOURCE:-/autograder/source}
+if [ -z "${RNNGRADE_SKIP_APT:-}" ]; then
+  apt-get update -q
+  apt-get install -y -q python3 python3-venv
+fi
 # torch's CPU build (Gradescope has no GPU; the default index would fetch a multi-GB CUDA build).
-RNNGRADE_TORCH_INDEX=${RNNGRADE_TORCH_INDEX:-https://download.pytorch.org/whl/cpu} \
-  RNNGRADE_VENV=/opt/rnngrade/venv bash /autograder/source/scripts/setup.sh
-chmod -R go-rwx /autograder/source  # the hidden tests and the reference: root only
+# Set RNNGRADE_TORCH_INDEX to the empty string to use pip's default source instead.
+RNNGRADE_TORCH_INDEX=${RNNGRADE_TORCH_INDEX-https://download.pytorch.org/whl/cpu} \
+  RNNGRADE_VENV=${RNNGRADE_VENV:-/opt/rnngrade/venv} bash "$source_dir/scripts/setup.sh"
+chmod -R go-rwx "$source_dir"  # the hidden tests and the reference: root only

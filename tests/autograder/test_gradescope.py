@@ -98,6 +98,8 @@ def test_late_submission_is_noted_from_the_metadata():
     assert late_note(meta).startswith("Submitted after the due date")
     assert late_note(meta, now=datetime.fromisoformat("2026-12-01T12:00:00+00:00")) == ""
     assert late_note({}) == ""
+    naive = {"created_at": "2026-12-02T10:00:00", "assignment": {"due_date": "2026-12-01T23:59:00+00:00"}}
+    assert late_note(naive) == ""  # unparseable as a comparison: no note, no crash
 
 
 def test_upload_zip_has_the_two_scripts_at_its_root_and_no_tests_or_examples(tmp_path):
@@ -119,3 +121,35 @@ def test_dockerfile_runs_the_setup_script_that_ci_runs():
     assert "scripts/setup.sh" in (ROOT / "scripts/gradescope/setup.sh").read_text()
     assert "scripts/test.sh" in (ROOT / ".ci/run").read_text()
     assert "scripts/setup.sh" in (ROOT / "scripts/test.sh").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope's setup runs as root")
+def test_upload_zip_installs_with_its_own_setup_sh_and_grades(tmp_path):
+    """The zip path end to end, as CI can run it: unpack, run its setup.sh into a fresh venv
+    (apt skipped, torch from pip's default source), then its run_autograder."""
+    import tempfile
+
+    root = container(tmp_path, as_notebook(EXAMPLES / "solution.py", tmp_path))
+    shutil.rmtree(root / "source")
+    with zipfile.ZipFile(build_zip(tmp_path / "autograder.zip")) as zf:
+        zf.extractall(root / "unpacked")
+    shutil.move(root / "unpacked" / "source", root / "source")
+    venv = Path(tempfile.mkdtemp(prefix="rnngrade-zip-venv-", dir="/tmp")) / "venv"
+    venv.parent.chmod(0o755)  # the sandbox user must reach the venv's python
+    try:
+        env = dict(os.environ, RNNGRADE_SOURCE=str(root / "source"), RNNGRADE_SKIP_APT="1",
+                   RNNGRADE_TORCH_INDEX="", RNNGRADE_VENV=str(venv))
+        setup = subprocess.run(["bash", str(root / "unpacked" / "setup.sh")], env=env,
+                               capture_output=True, text=True, timeout=900)
+        assert setup.returncode == 0, setup.stdout + setup.stderr
+        assert stat.S_IMODE((root / "source").stat().st_mode) & 0o077 == 0
+        env = dict(os.environ, RNNGRADE_ROOT=str(root), RNNGRADE_VENV=str(venv))
+        run = subprocess.run(["bash", str(root / "unpacked" / "run_autograder")], env=env,
+                             capture_output=True, text=True, timeout=900)
+        assert run.returncode == 0, run.stdout + run.stderr
+        results = json.loads((root / "results" / "results.json").read_text())
+        jsonschema.validate(results, SCHEMA)
+        assert results["score"] == 100
+    finally:
+        shutil.rmtree(venv.parent, ignore_errors=True)
