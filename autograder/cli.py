@@ -31,17 +31,22 @@ def _submissions(path: Path) -> list[Path]:
     return [path]
 
 
-def grade_one(path: Path, budget, console: Console, only: str = "") -> GradeReport:
+def selected_suites(only: str, threads: int) -> list:
+    """The hidden cases, built once per run (about 0.3 s): ``--only`` names or part numbers."""
     import torch
 
-    from .judge import all_suites, grade
+    from .judge import all_suites
+
+    torch.set_num_threads(threads)  # before the hidden cases are built
+    wanted = {w.strip() for w in only.split(",") if w.strip()}
+    return [s for s in all_suites() if not wanted or s.target in wanted or str(s.part) in wanted]
+
+
+def grade_one(path: Path, budget, console: Console, suites: list) -> GradeReport:
+    from .judge import grade
 
     start = time.monotonic()
-    torch.set_num_threads(budget.threads)  # before the hidden cases are built
     try:
-        wanted = {w.strip() for w in only.split(",") if w.strip()}
-        suites = [s for s in all_suites() if not wanted or s.target in wanted
-                  or str(s.part) in wanted]
         return grade(path, budget, suites)
     except Exception as e:  # the grader's own failure: a valid results.json all the same
         console.print(f"[red]autograder error on {path.name}: {type(e).__name__}: {e}[/]")
@@ -63,8 +68,13 @@ def cmd_grade(args) -> int:
     paths = _submissions(path)
     several = len(paths) > 1
     reports = []
+    try:
+        suites = selected_suites(args.only, args.threads)
+    except Exception as e:  # the grader's own failure: a valid results.json all the same
+        suites = None
+        console.print(f"[red]autograder error: {type(e).__name__}: {e}[/]")
     for p in paths:
-        report = grade_one(p, budget, console, args.only)
+        report = grade_one(p, budget, console, suites)
         reports.append(report)
         if args.results:  # written before anything is printed: a closed pipe loses nothing
             out = Path(args.results)
@@ -88,8 +98,7 @@ def cmd_parts(args) -> int:
         console.print(f"Part {part.number}: {part.title} ({', '.join(part.names)})")
     console.print()
     total = 0.0
-    rows = sorted(_numbered(all_suites()), key=lambda r: tuple(map(int, r[2].split("."))))
-    for _, test, number in rows:
+    for _, test, number in _numbered(all_suites()):
         console.print(f"  {number:>5}  {test.points:>4g}  {test.name}")
         total += test.points
     console.print(f"  total  {total:g} points")

@@ -19,6 +19,7 @@ class Violation:
     name: str  # the student's top-level definition where it was found
     what: str  # e.g. "torch.nn.LSTM"
     line: int
+    rule: str = "recurrent"  # "recurrent" (PyTorch's recurrent layers) or "autograd"
 
 
 def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -85,12 +86,12 @@ def scan(source: str, forbid_autograd: set[str] = frozenset()) -> list[Violation
                 if dotted and _is_recurrent_builtin(dotted):
                     found.append(Violation(name, dotted, sub.lineno))
                 elif name in forbid_autograd and _uses_autograd(dotted, sub.attr):
-                    found.append(Violation(name, dotted or f".{sub.attr}", sub.lineno))
+                    found.append(Violation(name, dotted or f".{sub.attr}", sub.lineno, "autograd"))
         if name in forbid_autograd:
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Name) and aliases.get(sub.id, "").startswith(
                         ("torch.autograd", "torch.enable_grad", "torch.func")):
-                    found.append(Violation(name, aliases[sub.id], sub.lineno))
+                    found.append(Violation(name, aliases[sub.id], sub.lineno, "autograd"))
         direct[name] = found
         refs[name] = used & set(defs) - {name}
     return [v for name in defs for v in _closure(name, direct, refs)]
@@ -100,8 +101,8 @@ def _closure(name, direct, refs) -> list[Violation]:
     seen, stack, out = {name}, [name], []
     while stack:
         cur = stack.pop()
-        out += [Violation(name, v.what, v.line) if cur == name else
-                Violation(name, f"{v.what} (through {cur})", v.line) for v in direct[cur]]
+        out += [Violation(name, v.what, v.line, v.rule) if cur == name else
+                Violation(name, f"{v.what} (through {cur})", v.line, v.rule) for v in direct[cur]]
         for r in refs[cur] - seen:
             seen.add(r)
             stack.append(r)

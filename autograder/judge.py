@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from . import forbidden, suites_long, suites_lstm, suites_rnn
-from .checks import Item, Suite, error_message, evaluate, score
+from .checks import Case, Item, Suite, Test, error_message, evaluate, score
 from .results import GradeReport, TestResult
 from .sandbox import Sandbox, WorkerFailed
 from .submission import SubmissionError, build_module
@@ -35,19 +35,22 @@ def all_suites(seed: int = HIDDEN_SEED) -> list[Suite]:
     return suites_rnn.suites(seed) + suites_lstm.suites(seed) + suites_long.suites(seed)
 
 
-def _numbered(suites: list[Suite]):
+def _numbered(suites: list[Suite]) -> list[tuple[Suite, Test, str]]:
+    """(suite, test, "part.n"), numbered within each part in suite order, listed by number."""
     counters: dict[int, int] = {}
+    rows = []
     for suite in suites:
         for test in suite.tests:
             counters[suite.part] = counters.get(suite.part, 0) + 1
-            yield suite, test, f"{suite.part}.{counters[suite.part]}"
+            rows.append((suite, test, (suite.part, counters[suite.part])))
+    return [(s, t, f"{p}.{n}") for s, t, (p, n) in sorted(rows, key=lambda r: r[2])]
 
 
-def _all_items_fail(suite: Suite, message: str) -> list:
+def _all_items_fail(cases: list[Case], message: str) -> list:
     return [(case, [Item(a, name, message) for a in ("parameters", "shapes", "values", "gradients")
                     for name in ["parameters"] + [o.name for o in case.outputs]
                     + [n for n, _ in case.input_grads.values()] + list(case.param_grads)])
-            for case in suite.cases]
+            for case in cases]
 
 
 def run_suites(sandbox: Sandbox | None, suites: list[Suite], blocked: dict[str, str],
@@ -56,14 +59,13 @@ def run_suites(sandbox: Sandbox | None, suites: list[Suite], blocked: dict[str, 
     results: dict[int, list] = {}
     for suite in suites:
         if suite.target in blocked:
-            results[id(suite)] = _all_items_fail(suite, blocked[suite.target])
+            results[id(suite)] = _all_items_fail(suite.cases, blocked[suite.target])
             continue
         out = []
         for case in suite.cases:
             if time.monotonic() > deadline:
-                out += _all_items_fail(Suite(suite.target, suite.part, [], [case]),
-                                       "not run: the time budget for grading ran out (your code "
-                                       "is too slow in an earlier part?)")
+                out += _all_items_fail([case], "not run: the time budget for grading ran out (your "
+                                                "code is too slow in an earlier part?)")
                 continue
             try:
                 limit = case.request.get("timeout", budget.request_s)
@@ -72,10 +74,9 @@ def run_suites(sandbox: Sandbox | None, suites: list[Suite], blocked: dict[str, 
             except WorkerFailed as e:
                 reply, tensors = {"ok": False, "error": {"type": "WorkerFailed",
                                                           "message": e.reason}}, {}
-                if "timed out" in e.reason:  # don't spend the budget on the same loop again
+                if e.timed_out:  # don't spend the budget on the same loop again
                     out.append((case, evaluate(case, reply, tensors)))
-                    rest = suite.cases[suite.cases.index(case) + 1:]
-                    out += _all_items_fail(Suite(suite.target, suite.part, [], rest), e.reason)
+                    out += _all_items_fail(suite.cases[suite.cases.index(case) + 1:], e.reason)
                     break
             out.append((case, evaluate(case, reply, tensors)))
         results[id(suite)] = out
@@ -103,8 +104,8 @@ def grade(path: Path, budget: Budget = Budget(), suites: list[Suite] | None = No
         notes += module.notes
         autograd_free = {s.target for s in suites if s.forbid_autograd}
         for name, v in forbidden.violations_by_name(module.source, autograd_free).items():
-            rule = ("autograd (Part 2 asks for BPTT by hand)" if name in autograd_free
-                    and "nn" not in v.what and "_VF" not in v.what else "PyTorch's recurrent layers")
+            rule = ("autograd (Part 2 asks for BPTT by hand)" if v.rule == "autograd"
+                    else "PyTorch's recurrent layers")
             blocked[name] = (f"`{name}` uses {v.what} (line {v.line} of the graded code), which is "
                              f"forbidden here: {rule}. Write it with tensor operations; this part "
                              "scores zero until then")
@@ -129,7 +130,6 @@ def grade(path: Path, budget: Budget = Budget(), suites: list[Suite] | None = No
         points, feedback = score(test, results[id(suite)])
         tests.append(TestResult(test.name, number, points, test.points, feedback,
                                 [suite.target, f"Part {suite.part}"], test.visibility))
-    tests.sort(key=lambda t: tuple(int(n) for n in t.number.split(".")))
     output = "\n".join(notes)
     if student_output.strip():
         output += ("\n\n" if output else "") + "Your code printed (truncated):\n" + student_output

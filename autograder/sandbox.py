@@ -43,9 +43,9 @@ OUTPUT_LIMIT = 2000  # characters of student output shown
 class WorkerFailed(Exception):
     """The worker died, timed out or broke the protocol; ``reason`` is written for the student."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, timed_out: bool = False):
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.timed_out = reason, timed_out
 
 
 @dataclass
@@ -259,7 +259,7 @@ class Sandbox:
         except TimeoutError:
             self.stop()
             raise WorkerFailed("timed out (an infinite loop, or far too slow); the worker was "
-                               "stopped and restarted for the other parts") from None
+                               "stopped and restarted for the other parts", timed_out=True) from None
         except (EOFError, ValueError, OSError, UnicodeDecodeError):
             code = None
             if self.proc is not None:

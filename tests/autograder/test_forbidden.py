@@ -50,3 +50,11 @@ def test_autograd_is_found_only_where_forbidden(body, what):
 def test_no_grad_is_allowed_in_bptt():
     src = "import torch\ndef rnn_bptt(x):\n    with torch.no_grad():\n        return x * 2\n"
     assert violations_by_name(src, forbid_autograd={"rnn_bptt"}) == {}
+
+
+def test_each_violation_says_which_rule_it_breaks():
+    src = ("import torch\nfrom torch import nn\ndef rnn_bptt(inner):\n    inner.backward()\n"
+           "def LSTM(x):\n    return nn.LSTM(1, 1)(x)\n")
+    found = violations_by_name(src, forbid_autograd={"rnn_bptt"})
+    assert found["rnn_bptt"].rule == "autograd"  # "inner" contains "nn": no longer misread
+    assert found["LSTM"].rule == "recurrent"
