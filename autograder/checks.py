@@ -144,6 +144,9 @@ def _evaluate(case: Case, reply: dict, tensors: dict[str, Tensor]) -> list[Item]
             return all_fail(msg)
         built = "params" in reply  # the module was constructed before the error
         params = _check_params(case.params, reply["params"]) if built else msg
+        if reply.get("error", {}).get("type") == "NotImplementedError":
+            params = (f"{msg}. The parameters come with the skeleton: they count once your "
+                      "forward runs")
         return [Item("parameters", "parameters", params)] + all_fail(msg)
     items: list[Item] = []
     if case.params is not None:

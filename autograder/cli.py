@@ -2,6 +2,7 @@
 
     rnngrade grade SUBMISSION [--results results.json]   a notebook, .py, zip, or a folder of them
     rnngrade parts                                       the parts and the point table
+    rnngrade build assignments/rnn_lstm [--out dist]     the student notebook, nbgrader course
     rnngrade gradescope run [--root /autograder]         what Gradescope's run_autograder runs
     rnngrade gradescope build [--out autograder.zip]     the zip for Gradescope's upload
 """
@@ -105,6 +106,21 @@ def cmd_parts(args) -> int:
     return 0
 
 
+def cmd_build(args) -> int:
+    from .build import BuildError, build
+
+    try:
+        built = build(Path(args.assignment), Path(args.out))
+    except BuildError as e:
+        print(f"rnngrade build: {e}", file=sys.stderr)
+        return 1
+    print(f"student notebook (otter):  {built.student}\n"
+          f"nbgrader course:           {built.nbgrader}\n"
+          f"with the solutions filled: {built.instructor}  (instructors only)\n"
+          f"answer cells:              {built.manifest}")
+    return 0
+
+
 def cmd_gradescope(args) -> int:
     from . import gradescope
 
@@ -137,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     g.set_defaults(func=cmd_grade)
     p = sub.add_parser("parts", help="list the homework's parts and the point table")
     p.set_defaults(func=cmd_parts)
+    b = sub.add_parser("build", help="build the homework from its source: the otter student "
+                                     "notebook, an nbgrader course, the filled notebook")
+    b.add_argument("assignment", help="the assignment folder, e.g. assignments/rnn_lstm")
+    b.add_argument("--out", default="dist", help="output folder (default dist)")
+    b.set_defaults(func=cmd_build)
     gs = sub.add_parser("gradescope", help="run inside Gradescope, or build its upload zip")
     gs.add_argument("action", choices=["run", "build"])
     gs.add_argument("--root", default="/autograder", help="run: Gradescope's folder")

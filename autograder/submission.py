@@ -8,9 +8,11 @@ student's exploratory cells (training loops, plots, ``grader.check``) never run.
 Cell metadata (written by ``rnngrade build``; documented in the README):
 
     {"rnngrade": {"role": "answer", "part": "LSTM"}}   a cell students fill in
-    {"rnngrade": {"role": "test"}}                      public tests and other instructor cells
+    {"rnngrade": {"role": "setup"}}                     imports every part may use
+    {"rnngrade": {"role": "test"}}                      public tests
+    {"rnngrade": {"role": "instructor"}}                helpers, experiments and plots
 
-Cells with role "test", and nbgrader's locked grade cells, are skipped. A notebook that lost its
+Cells with role "test" or "instructor", and nbgrader's locked grade cells, are skipped. A notebook that lost its
 metadata (re-created, edited in another editor) grades from all its code cells.
 """
 from __future__ import annotations
@@ -27,6 +29,9 @@ MAX_SOURCE = 2 << 20  # characters of student code we are willing to read
 
 class SubmissionError(Exception):
     """The submission cannot be read at all; the message is shown to the student."""
+
+
+SKIPPED_ROLES = ("test", "instructor")
 
 
 @dataclass
@@ -84,7 +89,7 @@ def notebook_cells(path: Path) -> tuple[list[tuple[int, str]], dict[str, int], l
     cells, answers, notes = [], {}, []
     for i, cell in code:
         ours, nbg = cell.metadata.get("rnngrade", {}), cell.metadata.get("nbgrader", {})
-        if ours.get("role") == "test" or (nbg.get("grade") and not nbg.get("solution")):
+        if ours.get("role") in SKIPPED_ROLES or (nbg.get("grade") and not nbg.get("solution")):
             continue
         if ours.get("role") == "answer" and ours.get("part"):
             answers[ours["part"]] = i

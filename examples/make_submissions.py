@@ -1,15 +1,19 @@
-"""Write the bundled buggy submissions and the attack fixtures from ``solution.py``.
+"""Write ``solution.py``, the bundled buggy submissions and the attack fixtures.
 
-Each is the correct solution with one typical mistake (or one attack) edited in, so each loses
-points in exactly one place. Run after editing solution.py; a test checks the files are current.
+``solution.py`` is the homework's own solution: the answer cells of
+``assignments/rnn_lstm/rnn_lstm.py``, joined as a student would submit them in one file. Every
+other file is that solution with one typical mistake (or one attack) edited in, so each loses
+points in exactly one place. Run after editing the assignment; a test checks the files are current.
 
     python examples/make_submissions.py
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ASSIGNMENT = HERE.parent / "assignments" / "rnn_lstm"
 SOLUTION = HERE / "submissions" / "solution.py"
 ATTACKS = HERE.parent / "tests" / "fixtures" / "attacks"
 
@@ -218,10 +222,42 @@ def apply(source: str, edits: list[tuple[str, str]], name: str) -> str:
     return source
 
 
+EXPLORATION = """
+
+# Exploration, as students leave it in their notebooks: never run by the grader.
+model = LSTM(2, 32, batch_first=True)
+for step in range(10 ** 9):
+    pass
+"""
+
+
+def solution_text() -> str:
+    """The assignment's answer cells, solutions filled in, as one student-style file."""
+    sys.path.insert(0, str(HERE.parent))
+    from autograder.build import read_master, solutions
+    from autograder.homework import PARTS
+
+    part_of: dict[str, int] = {}
+    for part in PARTS:
+        for name in part.names:
+            part_of.setdefault(name, part.number)
+    chunks, seen = [], set()
+    for name, source in solutions(read_master(ASSIGNMENT)).items():
+        if part_of[name] not in seen:
+            seen.add(part_of[name])
+            chunks.append(f"# Part {part_of[name]} " + "-" * 86)
+        chunks.append(source.strip() + "\n")
+    return ("# A complete, correct homework, written as a student would submit it (one file, plain "
+            "loops):\n# the answer cells of assignments/rnn_lstm, joined by examples/make_submissions.py."
+            "\n# `rnngrade grade examples/submissions/solution.py` gives it full marks.\n"
+            "import math\n\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+            + "\n\n".join(chunks) + EXPLORATION)
+
+
 def generated() -> dict[Path, str]:
     """Every file this script writes, with its content."""
-    solution = SOLUTION.read_text()
-    out = {}
+    solution = solution_text()
+    out = {SOLUTION: solution}
     for name, (what, where, edits) in BUGGY.items():
         head = f"# BUGGY EXAMPLE: {what}.\n# Expected to lose points in: {where}.\n"
         out[SOLUTION.parent / f"{name}.py"] = head + apply(solution, edits, name)

@@ -3,7 +3,7 @@
 * The adding problem (Hochreiter & Schmidhuber 1997): two input channels, values U(0, 1) and a
   marker channel with one marker in each half of the sequence; the target is the sum of the two
   marked values; MSE loss. Predicting the mean (1.0) gives MSE 1/6 = 0.167; success is MSE < 0.01.
-* The latch task (Bengio, Simard & Frasconi 1994): one channel of small noise N(0, 0.1^2) with one
+* The latch task (Bengio, Simard & Frasconi 1994): one channel of noise N(0, 0.2^2) with one
   symbol +-1 at position p; the class is the symbol's sign. ``lag="fixed"`` puts the symbol at
   step 0 (every example needs T steps of memory), ``lag="random"`` at a uniform position (short
   lags are easy, so the network can learn to latch step by step). Success is error rate < 5%.
@@ -43,7 +43,7 @@ def adding_problem(n: int, seq_len: int, generator: torch.Generator,
 
 
 def latch_task(n: int, seq_len: int, generator: torch.Generator, lag: str = "fixed",
-               noise: float = 0.1, dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
+               noise: float = 0.2, dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
     """``x (n, T, 1)``: noise plus one symbol +-1; ``y (n, 1)``: 1.0 if the symbol is +1 else 0.0."""
     if lag not in ("fixed", "random"):
         raise ValueError(f"lag must be 'fixed' or 'random', got {lag!r}")

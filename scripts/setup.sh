@@ -27,6 +27,8 @@ if [ -n "${RNNGRADE_TORCH_INDEX:-}" ]; then
 else
   "$venv/bin/python" -m pip install -q "torch==2.13.0"
 fi
-"$venv/bin/python" -m pip install -q -e "$repo[test]"
+# RNNGRADE_EXTRAS: test (pytest) and assign (otter-grader, nbgrader: building the homework).
+extras=${RNNGRADE_EXTRAS-test,assign}
+"$venv/bin/python" -m pip install -q -e "$repo${extras:+[$extras]}"
 [ "$(id -u)" = 0 ] && chmod -R a+rX "$venv"
 echo "rnngrade installed in $venv"

@@ -13,3 +13,15 @@ requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs 
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def built_homework(tmp_path_factory):
+    """``rnngrade build assignments/rnn_lstm`` once per test session (about 6 s)."""
+    pytest.importorskip("otter", reason="building the homework needs the 'assign' extra")
+    from pathlib import Path
+
+    from autograder.build import build
+
+    root = Path(__file__).resolve().parents[1]
+    return build(root / "assignments" / "rnn_lstm", tmp_path_factory.mktemp("dist"))

@@ -1,6 +1,7 @@
 # BUGGY EXAMPLE: rnn_bptt calls loss.backward() (Part 2 asks for BPTT by hand).
 # Expected to lose points in: rnn_bptt.
-# A complete, correct homework, written as a student would submit it (one file, plain loops).
+# A complete, correct homework, written as a student would submit it (one file, plain loops):
+# the answer cells of assignments/rnn_lstm, joined by examples/make_submissions.py.
 # `rnngrade grade examples/submissions/solution.py` gives it full marks.
 import math
 
@@ -10,12 +11,15 @@ import torch.nn.functional as F
 
 
 # Part 1 --------------------------------------------------------------------------------------
+
 def rnn_param_count(input_size, hidden_size, output_size):
+    """The number of scalars in U (H, I), W (H, H), V (K, H), b (H,) and c (K,)."""
     I, H, K = input_size, hidden_size, output_size
     return H * I + H * H + K * H + H + K
 
 
 def rnn_forward(x, h0, params):
+    """x (B, T, I), h0 (B, H) -> y_hat (B, T, K), h (B, T, H)."""
     U, W, V, b, c = params["U"], params["W"], params["V"], params["b"], params["c"]
     h, hs, ys = h0, [], []
     for t in range(x.shape[1]):
@@ -28,7 +32,9 @@ def rnn_forward(x, h0, params):
 
 
 # Part 2 --------------------------------------------------------------------------------------
+
 def rnn_bptt(x, y, h0, params):
+    """x (B, T, I), y (B, T) int64, h0 (B, H) -> loss (), grads {U, W, V, b, c, h0}."""
     W, V = params["W"], params["V"]
     B, T, _ = x.shape
     y_hat, h = rnn_forward(x, h0, params)
@@ -55,7 +61,9 @@ def rnn_bptt(x, y, h0, params):
 
 
 # Part 3 --------------------------------------------------------------------------------------
+
 def hidden_grad_norms(x, y, h0, params):
+    """x (B, T, I), y (B, T) int64, h0 (B, H) -> (T,): mean over b of ||dL_T / dh_t[b]||."""
     with torch.enable_grad():
         U, W, V, b, c = (params[k].detach() for k in "UWVbc")
         h = h0.detach().requires_grad_(True)
@@ -69,7 +77,11 @@ def hidden_grad_norms(x, y, h0, params):
 
 
 # Part 4 --------------------------------------------------------------------------------------
+
 class LSTMCell(nn.Module):
+    """One LSTM step, parameters as nn.LSTMCell: weight_ih (4H, I), weight_hh (4H, H),
+    bias_ih (4H,), bias_hh (4H,); gate blocks in the order i, f, g, o."""
+
     def __init__(self, input_size, hidden_size, bias=True):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
@@ -103,6 +115,10 @@ class LSTMCell(nn.Module):
 
 
 class LSTM(nn.Module):
+    """A multi-layer, optionally bidirectional LSTM with nn.LSTM's parameters and interface.
+    x (T, B, I), or (B, T, I) if batch_first; hx = (h_0, c_0), each (num_layers * D, B, H).
+    Returns output (T, B, D * H) (batch-first if batch_first) and (h_n, c_n)."""
+
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  bidirectional=False):
         super().__init__()
@@ -160,7 +176,10 @@ class LSTM(nn.Module):
 
 
 # Part 5 --------------------------------------------------------------------------------------
+
 class PeepholeLSTMCell(LSTMCell):
+    """LSTMCell's parameters plus weight_ch (3H, H): the peepholes of i, f, o (in that order)."""
+
     def __init__(self, input_size, hidden_size):
         super().__init__(input_size, hidden_size)
         k = 1 / math.sqrt(hidden_size)
@@ -181,6 +200,9 @@ class PeepholeLSTMCell(LSTMCell):
 
 
 class CoupledLSTMCell(nn.Module):
+    """No input gate: weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H,), bias_hh (3H,);
+    blocks f, g, o."""
+
     def __init__(self, input_size, hidden_size):
         super().__init__()
         self.hidden_size = hidden_size
@@ -202,6 +224,8 @@ class CoupledLSTMCell(nn.Module):
 
 
 class GRUCell(nn.Module):
+    """Parameters as nn.GRUCell: weight_ih (3H, I), weight_hh (3H, H), biases (3H,); blocks r, z, n."""
+
     def __init__(self, input_size, hidden_size, bias=True):
         super().__init__()
         self.hidden_size = hidden_size
@@ -228,7 +252,10 @@ class GRUCell(nn.Module):
 
 
 # Part 6 --------------------------------------------------------------------------------------
+
 class BiLSTMClassifier(nn.Module):
+    """Many-to-one: x (B, T, I) -> logits (B, num_classes) from the final forward and backward states."""
+
     def __init__(self, input_size, hidden_size, num_layers, num_classes):
         super().__init__()
         self.lstm = LSTM(input_size, hidden_size, num_layers, batch_first=True,

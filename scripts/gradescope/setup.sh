@@ -11,5 +11,6 @@ fi
 # torch's CPU build (Gradescope has no GPU; the default index would fetch a multi-GB CUDA build).
 # Set RNNGRADE_TORCH_INDEX to the empty string to use pip's default source instead.
 RNNGRADE_TORCH_INDEX=${RNNGRADE_TORCH_INDEX-https://download.pytorch.org/whl/cpu} \
-  RNNGRADE_VENV=${RNNGRADE_VENV:-/opt/rnngrade/venv} bash "$source_dir/scripts/setup.sh"
+  RNNGRADE_EXTRAS=${RNNGRADE_EXTRAS-} RNNGRADE_VENV=${RNNGRADE_VENV:-/opt/rnngrade/venv} \
+  bash "$source_dir/scripts/setup.sh"
 chmod -R go-rwx "$source_dir"  # the hidden tests and the reference: root only

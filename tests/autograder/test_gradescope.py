@@ -16,7 +16,7 @@ import pytest
 
 from autograder.gradescope import build_zip, late_note
 from tests.autograder.test_cli import (ATTACKS, EXAMPLES, HIDDEN_MARKERS, ROOT, SCHEMA,
-                                       failed_targets, solution_notebook)
+                                       failed_targets)
 
 RUN_AUTOGRADER = ROOT / "scripts" / "gradescope" / "run_autograder"
 
@@ -43,22 +43,27 @@ def run_autograder(root: Path) -> dict:
     return results
 
 
-def as_notebook(py: Path, tmp_path: Path) -> Path:
-    """A student notebook from a .py submission, cells split at the '# Part' headers."""
-    nb = solution_notebook(tmp_path / "homework.ipynb")
-    if py.name != "solution.py":
-        import nbformat
+def student_notebook(built, tmp_path: Path, edit: tuple[str, str, str] | None = None) -> Path:
+    """The built student notebook filled with the solutions, as a student submits it; ``edit``
+    = (part, old, new) puts one mistake into one answer."""
+    import nbformat
 
-        text = py.read_text()
-        book = nbformat.read(nb, as_version=4)
-        book.cells = [book.cells[0], nbformat.v4.new_code_cell(text)]
-        nbformat.write(book, nb)
-    return nb
+    from autograder.build import fill, read_master, solutions
+
+    answers = solutions(read_master(ROOT / "assignments" / "rnn_lstm"))
+    if edit:
+        part, old, new = edit
+        assert old in answers[part]
+        answers[part] = answers[part].replace(old, new)
+    nb = fill(nbformat.read(built.student, as_version=4), answers)
+    path = tmp_path / "rnn_lstm.ipynb"
+    nbformat.write(nb, path)
+    return path
 
 
 @pytest.mark.slow
-def test_reference_filled_notebook_gets_full_marks(tmp_path):
-    root = container(tmp_path, as_notebook(EXAMPLES / "solution.py", tmp_path))
+def test_reference_filled_notebook_gets_full_marks(tmp_path, built_homework):
+    root = container(tmp_path, student_notebook(built_homework, tmp_path))
     results = run_autograder(root)
     assert results["score"] == 100
     if os.geteuid() == 0:
@@ -67,8 +72,9 @@ def test_reference_filled_notebook_gets_full_marks(tmp_path):
 
 
 @pytest.mark.slow
-def test_buggy_notebook_loses_points_in_the_right_part(tmp_path):
-    root = container(tmp_path, as_notebook(EXAMPLES / "gru_z_swapped.py", tmp_path))
+def test_buggy_notebook_loses_points_in_the_right_part(tmp_path, built_homework):
+    bug = ("GRUCell", "return (1 - z) * n + z * hx", "return z * n + (1 - z) * hx")
+    root = container(tmp_path, student_notebook(built_homework, tmp_path, bug))
     results = run_autograder(root)
     assert failed_targets(results) == {"GRUCell"}
     assert "Likely cause: z and 1 - z are swapped" in json.dumps(results)
@@ -125,12 +131,12 @@ def test_dockerfile_runs_the_setup_script_that_ci_runs():
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope's setup runs as root")
-def test_upload_zip_installs_with_its_own_setup_sh_and_grades(tmp_path):
+def test_upload_zip_installs_with_its_own_setup_sh_and_grades(tmp_path, built_homework):
     """The zip path end to end, as CI can run it: unpack, run its setup.sh into a fresh venv
     (apt skipped, torch from pip's default source), then its run_autograder."""
     import tempfile
 
-    root = container(tmp_path, as_notebook(EXAMPLES / "solution.py", tmp_path))
+    root = container(tmp_path, student_notebook(built_homework, tmp_path))
     shutil.rmtree(root / "source")
     with zipfile.ZipFile(build_zip(tmp_path / "autograder.zip")) as zf:
         zf.extractall(root / "unpacked")

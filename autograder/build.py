@@ -1,0 +1,197 @@
+"""``rnngrade build ASSIGNMENT [--out dist]``: one source, three products.
+
+The source is ``ASSIGNMENT/<name>.py``: an otter-assign master notebook kept as a plain-text
+jupytext "percent" script (``# %%`` cells, otter's raw ``# BEGIN QUESTION`` / ``# BEGIN SOLUTION``
+/ ``# BEGIN TESTS`` cells, ``# BEGIN SOLUTION NO PROMPT`` ... ``# END SOLUTION`` inside answer
+cells, ``# BEGIN PROMPT`` for what students see instead). From it:
+
+    dist/student/<name>.ipynb      otter assign's student notebook: public tests, export cell
+    dist/nbgrader/                 an nbgrader course: source/<name>/<name>.ipynb + config
+    dist/instructor/<name>.ipynb   the student notebook filled with the solutions
+    dist/rnngrade.json             where the answer cells are (our engine's metadata, a record)
+
+Every answer cell carries ``{"rnngrade": {"role": "answer", "part": NAME}}`` in all three
+notebooks; ``autograder.submission`` uses it to find the student's code. The build refuses to
+write a student notebook that holds a line of a solution or any hidden test.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+BEGIN_SOLUTION = re.compile(r"^(\s*)# BEGIN SOLUTION( NO PROMPT)?\s*$")
+END_SOLUTION = re.compile(r"^(\s*)# END SOLUTION\s*$")
+PROMPT_LINE = re.compile(r'^\s*(""")?\s*# (BEGIN|END) PROMPT\s*$')
+TRIVIAL = re.compile(r"^(else:|try:|finally:|pass|break|continue|return|[)\]}]+,?)$")
+# Things that must never reach a student: the judge's code, and its hidden test titles.
+HIDDEN_MARKERS = ("autograder.", "reference.", "from reference", "HIDDEN_SEED", "hidden: true",
+                  "the trusted model")
+
+
+class BuildError(RuntimeError):
+    """The source is malformed, a tool is missing, or the result would leak a solution."""
+
+
+@dataclass
+class Built:
+    student: Path
+    instructor: Path
+    nbgrader: Path  # the course directory
+    manifest: Path
+
+
+def source_file(assignment: Path) -> Path:
+    """The one ``.py`` source in the assignment folder (named like the folder)."""
+    path = assignment / f"{assignment.name}.py"
+    if not path.is_file():
+        raise BuildError(f"expected the source {path}: a jupytext percent script named like "
+                         "its folder")
+    return path
+
+
+def read_master(assignment: Path) -> nbformat.NotebookNode:
+    """The otter master notebook, in memory, from the percent script."""
+    try:
+        import jupytext
+    except ImportError:
+        raise BuildError("building needs the 'assign' extra: pip install -e '.[assign]'") from None
+    nb = jupytext.read(source_file(assignment), fmt="py:percent")
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    for cell in nb.cells:
+        cell.metadata.pop("lines_to_next_cell", None)
+    return nb
+
+
+def answer_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
+    """``(index, part name)`` of each answer cell, in notebook order."""
+    return [(i, c.metadata["rnngrade"]["part"]) for i, c in enumerate(nb.cells)
+            if c.metadata.get("rnngrade", {}).get("role") == "answer"]
+
+
+def solution_source(source: str) -> str:
+    """An answer cell as the solution reads: markers and student prompts removed."""
+    out, in_prompt = [], False
+    for line in source.splitlines():
+        if PROMPT_LINE.match(line):
+            in_prompt = "BEGIN" in line
+            continue
+        if in_prompt or BEGIN_SOLUTION.match(line) or END_SOLUTION.match(line):
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def solution_lines(source: str) -> list[str]:
+    """The lines strictly inside ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` (stripped)."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if BEGIN_SOLUTION.match(line):
+            inside = True
+        elif END_SOLUTION.match(line):
+            inside = False
+        elif inside and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def solutions(master: nbformat.NotebookNode) -> dict[str, str]:
+    """Part name -> the answer cell's solution source."""
+    return {name: solution_source(master.cells[i].source) for i, name in answer_cells(master)}
+
+
+def fill(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose answer cells hold ``answers`` (as a student would fill them in)."""
+    nb = copy.deepcopy(nb)
+    for i, name in answer_cells(nb):
+        if name in answers:
+            nb.cells[i].source = answers[name]
+    return nb
+
+
+def leaks(student: nbformat.NotebookNode, master: nbformat.NotebookNode) -> list[str]:
+    """Why ``student`` must not be handed out: solution lines or hidden markers found in it."""
+    text = nbformat.writes(student)
+    code = {line.strip() for c in student.cells if c.cell_type == "code"
+            for line in c.source.splitlines()}
+    found = []
+    for i, name in answer_cells(master):
+        for line in solution_lines(master.cells[i].source):
+            if line in code and not TRIVIAL.match(line):
+                found.append(f"solution line of {name} in a code cell: {line!r}")
+    for c in master.cells:  # written answers: the markdown inside a SOLUTION block
+        if c.metadata.get("rnngrade", {}).get("role") == "written":
+            for line in c.source.splitlines():
+                if len(line.strip()) > 20 and line.strip() in text:
+                    found.append(f"written-answer line in the notebook: {line.strip()[:60]!r}")
+    found += [f"hidden marker {m!r}" for m in HIDDEN_MARKERS if m in text]
+    return found
+
+
+def run_otter_assign(master: nbformat.NotebookNode, name: str, workdir: Path) -> Path:
+    """``otter assign`` on the master; returns otter's student notebook."""
+    master_path = workdir / f"{name}.ipynb"
+    nbformat.write(master, master_path)
+    result = workdir / "otter"
+    proc = subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests",
+                           master_path.name, result.name], cwd=workdir,
+                          capture_output=True, text=True)
+    student = result / "student" / f"{name}.ipynb"
+    if proc.returncode != 0 or not student.is_file():
+        raise BuildError(f"otter assign failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return student
+
+
+def polish_student(nb: nbformat.NotebookNode, name: str, digest: str) -> nbformat.NotebookNode:
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["rnngrade"] = {"assignment": name, "source_sha256": digest}
+    for cell in nb.cells:
+        cell.metadata.pop("lines_to_next_cell", None)
+    if nb.cells and nb.cells[-1].cell_type == "markdown" and not nb.cells[-1].source.strip():
+        nb.cells.pop()  # otter's trailing blank cell
+    return nb
+
+
+def build(assignment: Path, out: Path) -> Built:
+    """Build the student notebook, the nbgrader course and the instructor notebook into ``out``."""
+    from .build_nbgrader import write_course
+
+    assignment, name = assignment.resolve(), assignment.resolve().name
+    digest = hashlib.sha256(source_file(assignment).read_bytes()).hexdigest()
+    master = read_master(assignment)
+    if not answer_cells(master):
+        raise BuildError(f"{source_file(assignment)} has no answer cells "
+                         '(cells marked rnngrade={"role": "answer", "part": ...})')
+    with tempfile.TemporaryDirectory(prefix="rnngrade-build-") as tmp:
+        student = nbformat.read(run_otter_assign(master, name, Path(tmp)), as_version=4)
+    student = polish_student(student, name, digest)
+    problems = leaks(student, master)
+    if problems:
+        raise BuildError("refusing to write a student notebook that leaks:\n  "
+                         + "\n  ".join(problems))
+    for sub in ("student", "instructor", "nbgrader"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+        (out / sub).mkdir(parents=True)
+    paths = Built(out / "student" / f"{name}.ipynb", out / "instructor" / f"{name}.ipynb",
+                  out / "nbgrader", out / "rnngrade.json")
+    nbformat.write(student, paths.student)
+    nbformat.write(fill(student, solutions(master)), paths.instructor)
+    write_course(master, name, paths.nbgrader)
+    manifest = {"assignment": name, "notebook": f"{name}.ipynb", "source_sha256": digest,
+                "answer_cells": [{"part": part, "cell": i} for i, part in answer_cells(student)],
+                "cell_metadata": {"answer": {"rnngrade": {"role": "answer", "part": "<name>"}},
+                                  "skipped roles": ["test", "instructor"]}}
+    paths.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
+    return paths
