@@ -1,9 +1,10 @@
 """``rnngrade build ASSIGNMENT [--out dist]``: one source, three products.
 
-The source is ``ASSIGNMENT/<name>.py``: an otter-assign master notebook kept as a plain-text
-jupytext "percent" script (``# %%`` cells, otter's raw ``# BEGIN QUESTION`` / ``# BEGIN SOLUTION``
-/ ``# BEGIN TESTS`` cells, ``# BEGIN SOLUTION NO PROMPT`` ... ``# END SOLUTION`` inside answer
-cells, ``# BEGIN PROMPT`` for what students see instead). From it:
+The source is an otter-assign master notebook kept as plain-text jupytext "percent" scripts,
+``ASSIGNMENT/NN_*.py`` read in order (one file per part): ``# %%`` cells, otter's raw
+``# BEGIN QUESTION`` / ``# BEGIN SOLUTION`` / ``# BEGIN TESTS`` cells, ``# BEGIN SOLUTION NO
+PROMPT`` ... ``# END SOLUTION`` inside answer cells, ``# BEGIN PROMPT`` for what students see
+instead. From it (``<name>`` is the folder's name):
 
     dist/student/<name>.ipynb      otter assign's student notebook: public tests, export cell
     dist/nbgrader/                 an nbgrader course: source/<name>/<name>.ipynb + config
@@ -51,22 +52,24 @@ class Built:
     manifest: Path
 
 
-def source_file(assignment: Path) -> Path:
-    """The one ``.py`` source in the assignment folder (named like the folder)."""
-    path = assignment / f"{assignment.name}.py"
-    if not path.is_file():
-        raise BuildError(f"expected the source {path}: a jupytext percent script named like "
-                         "its folder")
-    return path
+def source_files(assignment: Path) -> list[Path]:
+    """The assignment's percent scripts, in notebook order: ``00_setup.py``, ``01_rnn.py``, ..."""
+    paths = sorted(assignment.glob("[0-9][0-9]_*.py"))
+    if not paths:
+        raise BuildError(f"no source in {assignment}: expected jupytext percent scripts named "
+                         "NN_title.py (00_setup.py, 01_rnn.py, ...)")
+    return paths
 
 
 def read_master(assignment: Path) -> nbformat.NotebookNode:
-    """The otter master notebook, in memory, from the percent script."""
+    """The otter master notebook, in memory: the percent scripts' cells, one after another."""
     try:
         import jupytext
     except ImportError:
         raise BuildError("building needs the 'assign' extra: pip install -e '.[assign]'") from None
-    nb = jupytext.read(source_file(assignment), fmt="py:percent")
+    parts = [jupytext.read(path, fmt="py:percent") for path in source_files(assignment)]
+    nb = parts[0]
+    nb.cells = [cell for part in parts for cell in part.cells]
     nb.metadata.pop("jupytext", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
@@ -169,10 +172,10 @@ def build(assignment: Path, out: Path) -> Built:
     from .build_nbgrader import write_course
 
     assignment, name = assignment.resolve(), assignment.resolve().name
-    digest = hashlib.sha256(source_file(assignment).read_bytes()).hexdigest()
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in source_files(assignment))).hexdigest()
     master = read_master(assignment)
     if not answer_cells(master):
-        raise BuildError(f"{source_file(assignment)} has no answer cells "
+        raise BuildError(f"{assignment} has no answer cells "
                          '(cells marked rnngrade={"role": "answer", "part": ...})')
     with tempfile.TemporaryDirectory(prefix="rnngrade-build-") as tmp:
         student = nbformat.read(run_otter_assign(master, name, Path(tmp)), as_version=4)

@@ -1,7 +1,7 @@
 """Write ``solution.py``, the bundled buggy submissions and the attack fixtures.
 
 ``solution.py`` is the homework's own solution: the answer cells of
-``assignments/rnn_lstm/rnn_lstm.py``, joined as a student would submit them in one file. Every
+``assignments/rnn_lstm/NN_*.py``, joined as a student would submit them in one file. Every
 other file is that solution with one typical mistake (or one attack) edited in, so each loses
 points in exactly one place. Run after editing the assignment; a test checks the files are current.
 
