@@ -1,7 +1,8 @@
 # Gradescope's manual Docker deployment. Build and push it, then give Gradescope the image name:
 #   docker build -t USER/rnngrade-autograder . && docker push USER/rnngrade-autograder
 # Thin on purpose: the install is scripts/setup.sh, the same script CI runs in a fresh venv.
-# The base tag pins Ubuntu 22.04 (Python 3.10); check Gradescope's list of base images for it.
+# The base tag pins Ubuntu 22.04 (Python 3.10): gradescope/autograder-base:ubuntu-22.04, the tag
+# public Gradescope Dockerfiles use (their sample's default is :latest, which moves).
 ARG BASE_REPO=gradescope/autograder-base
 ARG TAG=ubuntu-22.04
 FROM ${BASE_REPO}:${TAG}

@@ -84,17 +84,28 @@ def answer_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
             if c.metadata.get("rnngrade", {}).get("role") == "answer"]
 
 
-def solution_source(source: str) -> str:
-    """An answer cell as the solution reads: markers and student prompts removed."""
+def rewrite_answer(source: str, marker: str | None = None) -> str:
+    """An answer cell without otter's student prompt, its solution markers dropped (the solution
+    as it reads) or, given ``marker``, rewritten as ``{marker} BEGIN SOLUTION`` (nbgrader: ###)."""
     out, in_prompt = [], False
     for line in source.splitlines():
         if PROMPT_LINE.match(line):
             in_prompt = "BEGIN" in line
             continue
-        if in_prompt or BEGIN_SOLUTION.match(line) or END_SOLUTION.match(line):
+        if in_prompt:
             continue
-        out.append(line)
+        for pattern, word in ((BEGIN_SOLUTION, "BEGIN"), (END_SOLUTION, "END")):
+            if m := pattern.match(line):
+                line = f"{m.group(1)}{marker} {word} SOLUTION" if marker else None
+                break
+        if line is not None:
+            out.append(line)
     return "\n".join(out)
+
+
+def solution_source(source: str) -> str:
+    """An answer cell as the solution reads: markers and student prompts removed."""
+    return rewrite_answer(source)
 
 
 def solution_lines(source: str) -> list[str]:

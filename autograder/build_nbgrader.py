@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import yaml  # comes with otter-grader and jupytext (the 'assign' extra)
 
-from .build import BEGIN_SOLUTION, END_SOLUTION, PROMPT_LINE, BuildError
+from .build import BuildError, rewrite_answer
 
 BLOCK = re.compile(r"^#\s+(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\s*$", re.IGNORECASE)
 TEST_CONFIG = re.compile(r'""" # BEGIN TEST CONFIG.*?""" # END TEST CONFIG\n?', re.DOTALL)
@@ -41,23 +41,6 @@ def _nbgrader(grade_id: str, *, solution: bool, grade: bool, points: float | Non
     if grade:
         meta["points"] = points
     return meta
-
-
-def nbgrader_answer(source: str) -> str:
-    """otter markers -> nbgrader markers; the student prompt goes (nbgrader writes its stub)."""
-    out, in_prompt = [], False
-    for line in source.splitlines():
-        if PROMPT_LINE.match(line):
-            in_prompt = "BEGIN" in line
-            continue
-        if in_prompt:
-            continue
-        if m := BEGIN_SOLUTION.match(line):
-            line = f"{m.group(1)}### BEGIN SOLUTION"
-        elif m := END_SOLUTION.match(line):
-            line = f"{m.group(1)}### END SOLUTION"
-        out.append(line)
-    return "\n".join(out)
 
 
 def test_cell_source(sources: list[str], question: str) -> str:
@@ -109,7 +92,7 @@ def nbgrader_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         if in_solution and cell.cell_type == "code":
             part = cell.metadata.get("rnngrade", {}).get("part", qname)
-            new.source = nbgrader_answer(cell.source)
+            new.source = rewrite_answer(cell.source, marker="###")
             new.metadata["nbgrader"] = _nbgrader(part, solution=True, grade=False)
         elif in_solution and cell.cell_type == "markdown":
             new.metadata["nbgrader"] = _nbgrader(qname, solution=True, grade=True,

@@ -19,7 +19,7 @@
 #     ok_format: false
 # export_cell:
 #     pdf: false
-#     run_tests: true
+#     run_tests: false
 #     instructions: "Upload the zip file this cell makes to Gradescope (or submit the notebook itself)."
 
 # %% [markdown]
@@ -63,6 +63,8 @@ import torch.nn.functional as F
 # %% rnngrade={"role": "instructor"}
 # Helpers for the experiments and plots below (not graded; nothing to change here).
 # FAST is for the course's own automatic checks: it shrinks every experiment to a few steps.
+import time
+
 import matplotlib.pyplot as plt
 
 FAST = os.environ.get("RNNGRADE_FAST") == "1"
