@@ -110,9 +110,34 @@ def copy_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return factory[cell.cell_type](cell.source, metadata=copy.deepcopy(dict(cell.metadata)))
 
 
+def as_released(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """What ``nbgrader generate_assignment`` leaves of the solutions: regions and written answers
+    cleared (for the leak check; nbgrader itself writes the student version)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "markdown":
+            cell.source = ""
+        elif meta.get("solution"):
+            kept, inside = [], False
+            for line in cell.source.splitlines():
+                if line.strip() in ("### BEGIN SOLUTION", "### END SOLUTION"):
+                    inside = line.strip() == "### BEGIN SOLUTION"
+                elif not inside:
+                    kept.append(line)
+            cell.source = "\n".join(kept)
+    return nb
+
+
 def write_course(master: nbformat.NotebookNode, name: str, course: Path) -> Path:
     """``course/nbgrader_config.py`` and ``course/source/<name>/<name>.ipynb``."""
+    from .build import leaks
+
     nb = nbgrader_notebook(master)
+    problems = leaks(as_released(nb), master)
+    if problems:
+        raise BuildError("refusing to write an nbgrader assignment whose released notebook "
+                         "would leak:\n  " + "\n  ".join(problems))
     path = course / "source" / name / f"{name}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.validate(nb)

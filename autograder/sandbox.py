@@ -270,8 +270,12 @@ class Sandbox:
             self.stop()
             how = ("was killed (out of memory or CPU time?)" if code is not None and code < 0
                    else "exited" if code is not None else "broke the grader's protocol")
+            log = self.log_path  # this worker's own log
+            full = log.exists() and log.stat().st_size >= LIMITS["RLIMIT_FSIZE"]
             raise WorkerFailed(f"your code {how} while being graded"
-                               + (f" (exit status {code})" if code is not None else "")) from None
+                               + (f" (exit status {code})" if code is not None else "")
+                               + ("; it had printed 8 MiB, the most it may print: remove the "
+                                  "prints in loops" if full else "")) from None
 
     def output(self) -> str:
         """The student's captured stdout/stderr so far, truncated."""

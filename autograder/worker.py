@@ -30,6 +30,7 @@ import traceback
 
 MAX_FRAME = 256 << 20  # no frame may exceed 256 MiB, either way
 STUDENT_FILE = "submission.py"
+PRINT_LIMIT = 1 << 20  # characters of student output kept in the log; the rest is dropped
 
 
 # -- framing (also imported by the judge) -------------------------------------------------------
@@ -104,6 +105,32 @@ def confine(limits: dict) -> str:
 
 
 # -- guards --------------------------------------------------------------------------------------
+class CappedOutput:
+    """The student's ``sys.stdout`` / ``sys.stderr``: the first ``PRINT_LIMIT`` characters
+    (shared by both) reach the log; the rest is dropped with one notice, so a print in a loop can
+    neither fail nor fill the disk."""
+
+    left = PRINT_LIMIT  # one budget for both streams
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if CappedOutput.left > 0:
+            self.stream.write(text[:CappedOutput.left])
+            CappedOutput.left -= len(text)
+            if CappedOutput.left <= 0:
+                self.stream.write(f"\n... (the grader keeps the first {PRINT_LIMIT} characters "
+                                  "your code prints; the rest was dropped)\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name):  # encoding, isatty, fileno, ...
+        return getattr(self.stream, name)
+
+
 class ForbiddenCall(Exception):
     pass
 
@@ -337,6 +364,7 @@ def serve(config: dict) -> None:
     from safetensors.torch import load, save
 
     torch.set_num_threads(config.get("threads", 1))
+    sys.stdout, sys.stderr = CappedOutput(sys.stdout), CappedOutput(sys.stderr)
     guards = Guards(torch)
     spec = importlib.util.spec_from_file_location("submission", STUDENT_FILE)
     module = importlib.util.module_from_spec(spec)

@@ -86,11 +86,11 @@ def test_rnn_param_count(rnn_param_count):
 def test_rnn_forward_shapes_and_probabilities(rnn_forward, random_rnn, torch):
     B, T, I, H, K = 2, 4, 3, 5, 6
     x, _, h0, params = random_rnn(B, T, I, H, K, w_scale=3.0)
-    y_hat, h = rnn_forward(x, h0, params)
-    assert tuple(y_hat.shape) == (B, T, K), f"y_hat: expected (B, T, K) = {(B, T, K)}, got {tuple(y_hat.shape)}"
-    assert tuple(h.shape) == (B, T, H), f"h: expected (B, T, H) = {(B, T, H)}, got {tuple(h.shape)}"
-    assert torch.allclose(y_hat.sum(dim=2), torch.ones(B, T)), "each y_hat[b, t] must sum to 1 (softmax over K)"
-    assert h.abs().max() < 1, "h_t = tanh(a_t) lies in (-1, 1)"
+    probs, states = rnn_forward(x, h0, params)
+    assert tuple(probs.shape) == (B, T, K), f"y_hat: expected (B, T, K) = {(B, T, K)}, got {tuple(probs.shape)}"
+    assert tuple(states.shape) == (B, T, H), f"h: expected (B, T, H) = {(B, T, H)}, got {tuple(states.shape)}"
+    assert torch.allclose(probs.sum(dim=2), torch.ones(B, T)), "each y_hat[b, t] must sum to 1 (softmax over K)"
+    assert states.abs().max() < 1, "h_t = tanh(a_t) lies in (-1, 1)"
 
 
 # %% [raw]

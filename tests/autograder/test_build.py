@@ -108,6 +108,17 @@ def test_leak_check_finds_a_solution_line_left_in(built_homework, master):
     assert any("LSTMCell" in p for p in leaks(student, master))
 
 
+def test_nbgrader_leak_check_finds_a_solution_line_in_a_test_cell(master):
+    from autograder.build_nbgrader import as_released, nbgrader_notebook
+
+    nb = nbgrader_notebook(master)
+    assert leaks(as_released(nb), master) == []
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+                and c.cell_type == "code")
+    test.source += "\ny_hat, h = rnn_forward(x, h0, params)"
+    assert any("rnn_bptt" in p for p in leaks(as_released(nb), master))
+
+
 def test_every_answer_cell_carries_the_engines_metadata_in_both_flavours(built_homework):
     student = nbformat.read(built_homework.student, as_version=4)
     source = nbformat.read(built_homework.nbgrader / "source/rnn_lstm/rnn_lstm.ipynb", 4)
@@ -221,3 +232,19 @@ def fill_nb(nb, master):
     from autograder.build import fill
 
     return fill(nb, solutions(master))
+
+
+def test_build_command_writes_dist_and_says_where(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "autograder", "build", str(ASSIGNMENT),
+                           "--out", str(tmp_path / "dist")], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "student notebook (otter)" in proc.stdout
+    assert (tmp_path / "dist" / "student" / "rnn_lstm.ipynb").is_file()
+
+
+def test_build_command_explains_a_folder_without_a_source(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "autograder", "build", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "expected jupytext percent scripts named NN_title.py" in proc.stderr

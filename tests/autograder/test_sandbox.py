@@ -23,6 +23,17 @@ def net():
     import socket
     socket.create_connection(("127.0.0.1", 9))
 def shout(): print("x" * 100000); return 1
+def flood():
+    for _ in range(10):
+        print("x" * (1 << 20))
+    return 1
+def flood_fd_then_die():
+    for _ in range(10):
+        try:
+            os.write(1, b"x" * (1 << 20))
+        except OSError:
+            pass
+    os._exit(1)
 '''
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the user switch needs root")
@@ -89,6 +100,21 @@ def test_student_output_is_captured_and_truncated(sandbox):
     out = sandbox.output()
     assert "hello from the student" in out
     assert out.endswith("(output truncated)") and len(out) < 2100
+
+
+def test_printing_10_mib_in_a_loop_is_cut_short_and_the_call_still_succeeds(sandbox):
+    reply, _ = call(sandbox, "flood")
+    assert reply["ok"] and reply["outputs"]["v"] == 1
+    logs = list(sandbox.private.glob("output-*.log"))
+    assert sum(p.stat().st_size for p in logs) < 2 << 20
+    assert any(b"the rest was dropped" in p.read_bytes() for p in logs)
+
+
+def test_a_worker_that_dies_with_a_full_log_is_told_why(sandbox):
+    with pytest.raises(WorkerFailed, match="printed 8 MiB, the most it may print"):
+        call(sandbox, "flood_fd_then_die")
+    reply, _ = call(sandbox, "add", [{"t": "x"}, {"t": "x"}], {"x": torch.ones(1)})
+    assert reply["ok"]
 
 
 def test_import_that_exits_is_reported_not_raised():
