@@ -35,6 +35,18 @@ def code_lines(nb) -> set[str]:
     return {ln.strip() for c in nb.cells if c.cell_type == "code" for ln in c.source.splitlines()}
 
 
+def run_all(notebook: Path, tmp_path: Path) -> tuple[Path, nbformat.NotebookNode, dict]:
+    """A copy of ``notebook`` run top to bottom with no error outside the public tests' outputs;
+    returns it, and each question's ``grader.check`` output."""
+    path = tmp_path / "rnn_lstm.ipynb"
+    shutil.copy(notebook, path)
+    nb = execute(path)
+    assert outputs(nb, "error") == []
+    results = check_results(nb)
+    assert set(results) == set(QUESTIONS)
+    return path, nb, results
+
+
 def execute(path: Path) -> nbformat.NotebookNode:
     """Run a notebook top to bottom in a fresh kernel, as a student's Restart and Run All."""
     from nbclient import NotebookClient
@@ -165,12 +177,7 @@ def test_solutions_are_the_bundled_solution_file(master):
 
 @pytest.mark.slow
 def test_empty_student_notebook_runs_top_to_bottom_and_scores_zero(built_homework, tmp_path):
-    path = tmp_path / "rnn_lstm.ipynb"
-    shutil.copy(built_homework.student, path)
-    nb = execute(path)
-    assert outputs(nb, "error") == []
-    results = check_results(nb)
-    assert set(results) == set(QUESTIONS)
+    path, nb, results = run_all(built_homework.student, tmp_path)
     assert all("NotImplementedError" in text for text in results.values())
     skipped = "".join(o["text"] for _, o in outputs(nb, "stream"))
     assert skipped.count("Plot skipped: finish") == 4
@@ -181,12 +188,7 @@ def test_empty_student_notebook_runs_top_to_bottom_and_scores_zero(built_homewor
 @pytest.mark.slow
 def test_filled_notebook_passes_public_tests_plots_and_scores_full_marks(built_homework,
                                                                         tmp_path):
-    path = tmp_path / "rnn_lstm.ipynb"
-    shutil.copy(built_homework.instructor, path)
-    nb = execute(path)
-    assert outputs(nb, "error") == []
-    results = check_results(nb)
-    assert set(results) == set(QUESTIONS)
+    path, nb, results = run_all(built_homework.instructor, tmp_path)
     assert all("All test cases passed" in text for text in results.values()), results
     images = [i for i, o in outputs(nb, "display_data") if "image/png" in o["data"]]
     assert len(set(images)) == 4  # RNN gradients, RNN vs LSTM, training curves, latch vs T
