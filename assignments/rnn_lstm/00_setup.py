@@ -43,6 +43,10 @@
 # every gradient, and train your `LSTM` on the adding problem. Passing the public tests does not
 # mean full marks; the feedback after submission tells you what is wrong, and often why.
 #
+# **Setup.** The notebook needs `torch`, `matplotlib` and `otter-grader` (for the checks and the
+# export): `pip install torch matplotlib otter-grader` if your environment lacks them. A CPU is
+# enough; the whole notebook runs in a few minutes.
+#
 # **Rules.**
 # * Tensors in, tensors out, on the device and in the dtype of the inputs: never write
 #   `torch.zeros(B, H)` (always float32 on the CPU); write `x.new_zeros(B, H)`.
