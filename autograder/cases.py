@@ -11,21 +11,12 @@ import torch
 from torch import Tensor, nn
 
 from .checks import Case, Out, cotangents
-from .diagnosis import Replay
+from .compare import dtype_name
+from .diagnosis import Replay, pick
 from .mistakes import MISTAKES
 
 Input = "tuple[str, Tensor] | list[tuple[str, Tensor]] | None"
 OutSpec = tuple  # (name, path, legend, time_dim)
-
-
-def pick(value, path):
-    for step in path:
-        value = value[step]
-    return value
-
-
-def _dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).split(".")[-1]
 
 
 class CaseBuilder:
@@ -95,7 +86,7 @@ class CaseBuilder:
         torch.autograd.backward([pick(result, o.path) for o in outputs], cots)
         request = {"op": "call", "target": target, "kind": "module",
                    "init": {"args": init_args, "kwargs": init_kwargs},
-                   "to": {"dtype": _dtype_name(dtype)}, "state_dict": "sd", "args": specs,
+                   "to": {"dtype": dtype_name(dtype)}, "state_dict": "sd", "args": specs,
                    "requires_grad": [key for key, _, _ in leaves], "cotangents": cot_keys}
         params = None
         if params_legend is not None:
@@ -104,7 +95,7 @@ class CaseBuilder:
         return Case(label, request, tensors, outputs, returns,
                     input_grads={key: (name, leaf.grad) for key, name, leaf in leaves},
                     param_grads={n: p.grad.detach() for n, p in trusted.named_parameters()},
-                    params=params, dtype=_dtype_name(dtype), replay=replay,
+                    params=params, dtype=dtype_name(dtype), replay=replay,
                     mistakes=MISTAKES.get(target))
 
     def _device_case(self, label, target, trusted, init_args, init_kwargs, specs, args, tensors,
@@ -116,8 +107,8 @@ class CaseBuilder:
                    for name, path, legend, time_dim in outs]
         request = {"op": "call", "target": target, "kind": "module", "device": device,
                    "init": {"args": init_args, "kwargs": init_kwargs}, "grad_enabled": False,
-                   "to": {"dtype": _dtype_name(dtype)}, "state_dict": "sd", "args": specs}
-        return Case(label, request, tensors, outputs, returns, dtype=_dtype_name(dtype))
+                   "to": {"dtype": dtype_name(dtype)}, "state_dict": "sd", "args": specs}
+        return Case(label, request, tensors, outputs, returns, dtype=dtype_name(dtype))
 
     def function_case(self, label: str, target: str, args: list, tensors: dict[str, Tensor],
                       outputs: list[Out], returns: str, dtype: torch.dtype = torch.float64,
@@ -127,7 +118,7 @@ class CaseBuilder:
         req = {"op": "call", "target": target, "kind": "function", "args": args, **request}
         replay = None if replay_inputs is None else \
             Replay(replay_inputs, [o.path for o in outputs], dtype)
-        return Case(label, req, tensors, outputs, returns, dtype=_dtype_name(dtype),
+        return Case(label, req, tensors, outputs, returns, dtype=dtype_name(dtype),
                     replay=replay, mistakes=MISTAKES.get(target))
 
 

@@ -130,24 +130,28 @@ def evaluate(case: Case, reply: dict, tensors: dict[str, Tensor]) -> list[Item]:
     return items
 
 
+def failed_items(case: Case, message: str) -> list[Item]:
+    """Every item of ``case``, failed with ``message``: the case was not run, or the student's
+    code raised. The parameters item, if the case has one, comes first."""
+    names = [o.name for o in case.outputs] or ["result"]  # a custom judge has no outputs
+    items = [Item(a, n, message) for a in ("shapes", "values") for n in names] + \
+        [Item("gradients", n, message) for n, _ in case.input_grads.values()] + \
+        [Item("gradients", n, message) for n in case.param_grads]
+    return ([Item("parameters", "parameters", message)] if case.params is not None else []) + items
+
+
 def _evaluate(case: Case, reply: dict, tensors: dict[str, Tensor]) -> list[Item]:
-    expected_names = [o.name for o in case.outputs]
-    grad_names = [n for n, _ in case.input_grads.values()] + list(case.param_grads)
-
-    def all_fail(msg: str) -> list[Item]:
-        return [Item(a, n, msg) for a in ("shapes", "values") for n in expected_names] + \
-            [Item("gradients", n, msg) for n in grad_names]
-
     if not reply.get("ok"):
         msg = error_message(reply.get("error", {}))
+        items = failed_items(case, msg)
         if case.params is None:
-            return all_fail(msg)
-        built = "params" in reply  # the module was constructed before the error
-        params = _check_params(case.params, reply["params"]) if built else msg
+            return items
         if reply.get("error", {}).get("type") == "NotImplementedError":
-            params = (f"{msg}. The parameters come with the skeleton: they count once your "
-                      "forward runs")
-        return [Item("parameters", "parameters", params)] + all_fail(msg)
+            items[0].error = (f"{msg}. The parameters come with the skeleton: they count once "
+                              "your forward runs")
+        elif "params" in reply:  # the module was constructed before the error
+            items[0].error = _check_params(case.params, reply["params"])
+        return items
     items: list[Item] = []
     if case.params is not None:
         items.append(Item("parameters", "parameters",

@@ -12,6 +12,11 @@ TOLERANCES = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=1e-4, 
 MAX_ELEMENTS = 1 << 24  # a returned tensor larger than this is refused outright
 
 
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float64`` -> ``"float64"``, as the worker describes a tensor's dtype."""
+    return str(dtype).split(".")[-1]
+
+
 def fmt_shape(shape) -> str:
     shape = tuple(shape)
     return "()" if not shape else "(" + ", ".join(str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
@@ -26,7 +31,7 @@ def check_tensor_meta(name: str, legend: str | None, got: dict, expected: Tensor
         if sorted(got_shape) == sorted(exp_shape):
             hint = " (the same sizes in another order: a transpose or batch_first mix-up?)"
         return f"{name}: expected shape {formula}{fmt_shape(exp_shape)}, got {fmt_shape(got_shape)}{hint}"
-    exp_dtype = str(expected.dtype).split(".")[-1]
+    exp_dtype = dtype_name(expected.dtype)
     if got["dtype"] != exp_dtype:
         return (f"{name}: expected dtype {exp_dtype} (the dtype of the inputs), got {got['dtype']}."
                 " Create new tensors with x.new_zeros(...) or dtype=x.dtype, not a fixed dtype")

@@ -32,6 +32,13 @@ ERROR_HINTS = [  # (pattern in the student's error, hint)
 ]
 
 
+def pick(value, path):
+    """Follow ``path`` (tuple indices, dict keys) into a return value."""
+    for step in path:
+        value = value[step]
+    return value
+
+
 @dataclass
 class Replay:
     """What the judge needs to recompute a case: the call's inputs (tensors, tuples of tensors,
@@ -46,13 +53,7 @@ class Replay:
     state_dict: dict[str, Tensor] = field(default_factory=dict)
 
     def outputs(self, result) -> list[Tensor]:
-        out = []
-        for path in self.paths:
-            value = result
-            for step in path:
-                value = value[step]
-            out.append(value)
-        return out
+        return [pick(result, path) for path in self.paths]
 
     def module(self, module: nn.Module, state_dict: dict | None = None,
                inputs: list | None = None) -> list[Tensor]:

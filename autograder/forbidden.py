@@ -12,6 +12,7 @@ RECURRENT = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase"}
 TORCH_FUNCTIONS = {"lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
                    "rnn_tanh_cell", "rnn_relu_cell", "_VF"}
 AUTOGRAD = {"backward", "autograd", "enable_grad", "func"}  # torch.<these>, and x.backward()
+AUTOGRAD_IMPORTS = ("torch.autograd", "torch.enable_grad", "torch.func")  # imported by name
 
 
 @dataclass(frozen=True)
@@ -74,25 +75,22 @@ def scan(source: str, forbid_autograd: set[str] = frozenset()) -> list[Violation
     direct: dict[str, list[Violation]] = {}
     refs: dict[str, set[str]] = {}
     for name, node in defs.items():
-        found, used = [], set()
+        found, imported_autograd, used = [], [], set()
         for sub in ast.walk(node):
             if isinstance(sub, ast.Name):
                 used.add(sub.id)
                 target = aliases.get(sub.id)
                 if target and _is_recurrent_builtin(target):
                     found.append(Violation(name, target, sub.lineno))
+                elif name in forbid_autograd and target and target.startswith(AUTOGRAD_IMPORTS):
+                    imported_autograd.append(Violation(name, target, sub.lineno, "autograd"))
             elif isinstance(sub, ast.Attribute):
                 dotted = _dotted(sub, aliases) or ""
                 if dotted and _is_recurrent_builtin(dotted):
                     found.append(Violation(name, dotted, sub.lineno))
                 elif name in forbid_autograd and _uses_autograd(dotted, sub.attr):
                     found.append(Violation(name, dotted or f".{sub.attr}", sub.lineno, "autograd"))
-        if name in forbid_autograd:
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.Name) and aliases.get(sub.id, "").startswith(
-                        ("torch.autograd", "torch.enable_grad", "torch.func")):
-                    found.append(Violation(name, aliases[sub.id], sub.lineno, "autograd"))
-        direct[name] = found
+        direct[name] = found + imported_autograd
         refs[name] = used & set(defs) - {name}
     return [v for name in defs for v in _closure(name, direct, refs)]
 

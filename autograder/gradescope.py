@@ -17,18 +17,11 @@ from pathlib import Path
 
 from .judge import Budget, grade
 from .results import GradeReport, failsafe_report, write_results
+from .sandbox import lock_down
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_BUDGET_S = 480.0  # inside Gradescope's default 10-minute timeout, with room to spare
 ZIP_SOURCES = ["pyproject.toml", "README.md", "reference", "autograder", "scripts"]
-
-
-def lock_down(root: Path) -> None:
-    """The autograder's source and the results are root's alone (the sandbox user runs as
-    another user and must read neither)."""
-    for path in (root / "source", root / "results"):
-        if path.exists():
-            path.chmod(stat.S_IRWXU)
 
 
 def find_submission(folder: Path) -> Path:
@@ -54,8 +47,8 @@ def run(root: Path = Path("/autograder"), budget_s: float | None = None) -> Grad
     results = root / "results" / "results.json"
     budget_s = budget_s or float(os.environ.get("RNNGRADE_BUDGET_S", DEFAULT_BUDGET_S))
     try:
-        if os.geteuid() == 0:
-            lock_down(root)
+        if os.geteuid() == 0:  # the sandbox user must read neither the source nor the results
+            lock_down([root / "source", root / "results"])
         metadata_path = root / "submission_metadata.json"
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
         report = grade(find_submission(root / "submission"), Budget(total_s=budget_s))

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from . import forbidden, suites_long, suites_lstm, suites_rnn
-from .checks import Case, Item, Suite, Test, error_message, evaluate, score
+from .checks import Case, Suite, Test, error_message, evaluate, failed_items, score
 from .results import GradeReport, TestResult
 from .sandbox import Sandbox, WorkerFailed
 from .submission import SubmissionError, build_module
@@ -47,10 +47,7 @@ def _numbered(suites: list[Suite]) -> list[tuple[Suite, Test, str]]:
 
 
 def _all_items_fail(cases: list[Case], message: str) -> list:
-    return [(case, [Item(a, name, message) for a in ("parameters", "shapes", "values", "gradients")
-                    for name in ["parameters"] + [o.name for o in case.outputs]
-                    + [n for n, _ in case.input_grads.values()] + list(case.param_grads)])
-            for case in cases]
+    return [(case, failed_items(case, message)) for case in cases]
 
 
 def run_suites(sandbox: Sandbox | None, suites: list[Suite], blocked: dict[str, str],

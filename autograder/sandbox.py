@@ -274,8 +274,9 @@ class Sandbox:
             full = log.exists() and log.stat().st_size >= LIMITS["RLIMIT_FSIZE"]
             raise WorkerFailed(f"your code {how} while being graded"
                                + (f" (exit status {code})" if code is not None else "")
-                               + ("; it had printed 8 MiB, the most it may print: remove the "
-                                  "prints in loops" if full else "")) from None
+                               + (f"; it had printed {LIMITS['RLIMIT_FSIZE'] >> 20} MiB, the "
+                                  "most it may print: remove the prints in loops" if full else "")
+                               ) from None
 
     def output(self) -> str:
         """The student's captured stdout/stderr so far, truncated."""

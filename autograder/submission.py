@@ -12,8 +12,8 @@ Cell metadata (written by ``rnngrade build``; documented in the README):
     {"rnngrade": {"role": "test"}}                      public tests
     {"rnngrade": {"role": "instructor"}}                helpers, experiments and plots
 
-Cells with role "test" or "instructor", and nbgrader's locked grade cells, are skipped. A notebook that lost its
-metadata (re-created, edited in another editor) grades from all its code cells.
+Cells with role "test" or "instructor", and nbgrader's locked grade cells, are skipped. A notebook
+that lost its metadata (re-created, edited in another editor) grades from all its code cells.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import reference
 
 from .cases import CaseBuilder
 from .checks import Suite, Test
+from .compare import dtype_name
 
 F64, F32 = torch.float64, torch.float32
 B, T, I, H = 3, 7, 4, 5  # distinct sizes, so a transposed result cannot have the right shape
@@ -54,7 +55,7 @@ def lstm_cases(b: CaseBuilder, configs) -> list:
         kw = dict(num_layers=L, bias=bias, batch_first=bf, bidirectional=bi)
         label = (f"num_layers={L}, {'bidirectional' if bi else 'unidirectional'}, "
                  f"batch_first={bf}, {'hx given' if init else 'hx=None'}, bias={bias}, "
-                 f"B={bb}, T={tt}, {str(dtype)[6:]}")
+                 f"B={bb}, T={tt}, {dtype_name(dtype)}")
         out_legend = "(B, T, D*H)" if bf else "(T, B, D*H)"
         cases.append(b.module_case(
             label, "LSTM", nn.LSTM(I, H, **kw), [I, H], kw, [("input", x), hx],
@@ -79,7 +80,7 @@ def cell_cases(b: CaseBuilder, target: str, make, gates: str, state: int, extra=
         else:
             st = ("hx", b.randn(bb, H, dtype=dtype))
             outs, returns = [("h'", (), "(B, H)", None)], "h'"
-        label = f"{'state given' if init else 'state=None'}, bias={bias}, B={bb}, {str(dtype)[6:]}"
+        label = f"{'state given' if init else 'state=None'}, bias={bias}, B={bb}, {dtype_name(dtype)}"
         kwargs = {"bias": bias} if bias_option else {}
         cases.append(b.module_case(label, target, make(bias), [I, H], kwargs,
                                    [("x", x), st if init else None], outs, returns, dtype,
@@ -93,7 +94,7 @@ def classifier_cases(b: CaseBuilder) -> list:
         torch.manual_seed(0)
         x = b.randn(B, T, I, dtype=dtype)
         cases.append(b.module_case(
-            f"num_layers={L}, num_classes={K}, {str(dtype)[6:]}", "BiLSTMClassifier",
+            f"num_layers={L}, num_classes={K}, {dtype_name(dtype)}", "BiLSTMClassifier",
             reference.BiLSTMClassifier(I, H, L, K), [I, H, L, K], {}, [("x", x)],
             [("logits", (), "(B, K)", None)], "logits", dtype,
             {"fc.weight": "(K, 2H)", "fc.bias": "(K,)",
@@ -101,20 +102,15 @@ def classifier_cases(b: CaseBuilder) -> list:
     return cases
 
 
-def device_cases(b: CaseBuilder, target: str, make, init_args: list, init_kwargs: dict, inputs,
-                 outs, returns: str) -> list:
+def device_suite(b: CaseBuilder, target: str, part: int, make, init_args: list,
+                 init_kwargs: dict, inputs, outs, returns: str) -> Suite:
     """The same call with every input on the meta device (no GPU needed), and on CUDA when the
     judge has one: code that makes a tensor without ``device=x.device`` fails here."""
     devices = ["meta"] + (["cuda"] if torch.cuda.is_available() else [])
-    return [b.module_case(f"inputs on the {d} device", target, make(), init_args, init_kwargs,
-                          inputs(), outs, returns, F64, device=d) for d in devices]
-
-
-def device_suite(b: CaseBuilder, target: str, part: int, make, init_args, init_kwargs, inputs,
-                 outs, returns) -> Suite:
+    cases = [b.module_case(f"inputs on the {d} device", target, make(), init_args, init_kwargs,
+                           inputs(), outs, returns, F64, device=d) for d in devices]
     return Suite(target, part, [Test(f"{target}: runs on the device of its inputs (no "
-                                     "hard-coded device)", "shapes", 1)],
-                 device_cases(b, target, make, init_args, init_kwargs, inputs, outs, returns))
+                                     "hard-coded device)", "shapes", 1)], cases)
 
 
 def device_suites(b: CaseBuilder) -> list[Suite]:

@@ -11,6 +11,7 @@ import reference
 
 from .cases import CaseBuilder, params_spec
 from .checks import Out, Suite, Test
+from .compare import dtype_name
 
 F64, F32 = torch.float64, torch.float32
 GRAD_NAMES = ("U", "W", "V", "b", "c", "h0")
@@ -24,7 +25,7 @@ def rnn_problem(b: CaseBuilder, B: int, T: int, I: int, H: int, K: int, dtype):
 
 
 def label(B, T, I, H, K, dtype) -> str:
-    return f"B={B}, T={T}, I={I}, H={H}, K={K}, {str(dtype)[6:]}"
+    return f"B={B}, T={T}, I={I}, H={H}, K={K}, {dtype_name(dtype)}"
 
 
 def problem_args(x, y, h0, params, with_y: bool):

@@ -11,9 +11,11 @@ the student module once and serve requests until the judge closes the pipe.
 Wire format, both directions, on dedicated file descriptors: a frame is
 ``<u32 header length><header JSON><u64 payload length><safetensors payload>``. Never pickle.
 
-Requests (header): ``{"op": "call", "target": NAME, "kind": "function" | "module", ...}`` runs a
-function or constructs a module, loads a state_dict, calls it, optionally back-propagates given
-cotangents, and returns outputs and gradients. ``{"op": "names"}`` lists what the module defines.
+The first frame the worker sends (its hello) lists what the module defines, or why importing
+it failed. Requests (header): ``{"op": "call", "target": NAME, "kind": "function" | "module",
+...}`` runs a function or constructs a module, loads a state_dict, calls it, optionally
+back-propagates given cotangents, and returns outputs and gradients; ``{"op": "train", ...}``
+trains a recurrent layer for Part 7 and returns its weights.
 """
 from __future__ import annotations
 
@@ -172,6 +174,13 @@ class Server:
     def __init__(self, module, torch, guards):
         self.module, self.torch, self.guards = module, torch, guards
 
+    def target(self, req):
+        """The student's definition a request names, or the error reply saying it is missing."""
+        target = getattr(self.module, req["target"], None)
+        missing = None if target is not None else {"ok": False, "error": {
+            "type": "MissingName", "message": f"`{req['target']}` is not defined in your submission"}}
+        return target, missing
+
     def decode(self, spec, tensors):
         """Rebuild an argument from its JSON spec; ``{"t": key}`` refers to a received tensor."""
         if spec is None or not isinstance(spec, (dict, list)):
@@ -223,10 +232,9 @@ class Server:
 
     def call(self, req, tensors):
         torch = self.torch
-        target = getattr(self.module, req["target"], None)
-        if target is None:
-            return {"ok": False, "error": {"type": "MissingName", "message":
-                    f"`{req['target']}` is not defined in your submission"}}, {}
+        target, missing = self.target(req)
+        if missing:
+            return missing, {}
         device = req.get("device")  # e.g. "meta": does the code run wherever its inputs are?
         if device:
             tensors = {k: v if k.startswith("sd.") else v.to(device) for k, v in tensors.items()}
@@ -249,10 +257,7 @@ class Server:
                 reply["outputs"] = self.encode(result, sent, "o")
                 if "cotangents" in req:
                     self.backward(req, tensors, obj, result, sent, reply)
-        except ForbiddenCall as e:
-            error = {"type": "ForbiddenCall", "message": str(e)}
-            return {"ok": False, "error": error, **_only(reply, "params")}, {}
-        except BaseException as e:  # SystemExit and KeyboardInterrupt too: report, keep serving
+        except BaseException as e:  # ForbiddenCall, SystemExit, KeyboardInterrupt: report, serve on
             return {"ok": False, "error": describe(e), **_only(reply, "params")}, {}
         finally:
             self.guards.active = self.guards.no_autograd = False
@@ -265,10 +270,9 @@ class Server:
         on data this process never sees."""
         torch, cfg = self.torch, req["config"]
         nn, F = torch.nn, torch.nn.functional
-        target = getattr(self.module, req["target"], None)
-        if target is None:
-            return {"ok": False, "error": {"type": "MissingName", "message":
-                    f"`{req['target']}` is not defined in your submission"}}, {}
+        target, missing = self.target(req)
+        if missing:
+            return missing, {}
         x, y, x_val, y_val = (tensors[k] for k in ("x_train", "y_train", "x_val", "y_val"))
         self.guards.active, self.guards.no_autograd = True, False
         try:
@@ -300,8 +304,6 @@ class Server:
                     history.append([steps, val])
                     if val < cfg["stop_below"]:
                         break
-        except ForbiddenCall as e:
-            return {"ok": False, "error": {"type": "ForbiddenCall", "message": str(e)}}, {}
         except BaseException as e:
             return {"ok": False, "error": describe(e)}, {}
         finally:
