@@ -30,6 +30,8 @@ from pathlib import Path
 
 import nbformat
 
+from .submission import SKIPPED_ROLES
+
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 BEGIN_SOLUTION = re.compile(r"^(\s*)# BEGIN SOLUTION( NO PROMPT)?\s*$")
 END_SOLUTION = re.compile(r"^(\s*)# END SOLUTION\s*$")
@@ -103,11 +105,6 @@ def rewrite_answer(source: str, marker: str | None = None) -> str:
     return "\n".join(out)
 
 
-def solution_source(source: str) -> str:
-    """An answer cell as the solution reads: markers and student prompts removed."""
-    return rewrite_answer(source)
-
-
 def solution_lines(source: str) -> list[str]:
     """The lines strictly inside ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` (stripped)."""
     lines, inside = [], False
@@ -122,8 +119,8 @@ def solution_lines(source: str) -> list[str]:
 
 
 def solutions(master: nbformat.NotebookNode) -> dict[str, str]:
-    """Part name -> the answer cell's solution source."""
-    return {name: solution_source(master.cells[i].source) for i, name in answer_cells(master)}
+    """Part name -> the answer cell's solution source (markers and student prompts removed)."""
+    return {name: rewrite_answer(master.cells[i].source) for i, name in answer_cells(master)}
 
 
 def fill(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
@@ -154,6 +151,13 @@ def leaks(student: nbformat.NotebookNode, master: nbformat.NotebookNode) -> list
     return found
 
 
+def refuse_leaks(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, what: str) -> None:
+    """Raise BuildError if ``nb`` (what students will get) leaks anything ``leaks`` looks for."""
+    problems = leaks(nb, master)
+    if problems:
+        raise BuildError(f"refusing to write {what} that leaks:\n  " + "\n  ".join(problems))
+
+
 def run_otter_assign(master: nbformat.NotebookNode, name: str, workdir: Path) -> Path:
     """``otter assign`` on the master; returns otter's student notebook."""
     master_path = workdir / f"{name}.ipynb"
@@ -169,10 +173,7 @@ def run_otter_assign(master: nbformat.NotebookNode, name: str, workdir: Path) ->
 
 
 def polish_student(nb: nbformat.NotebookNode, name: str, digest: str) -> nbformat.NotebookNode:
-    nb.metadata.pop("jupytext", None)
     nb.metadata["rnngrade"] = {"assignment": name, "source_sha256": digest}
-    for cell in nb.cells:
-        cell.metadata.pop("lines_to_next_cell", None)
     if nb.cells and nb.cells[-1].cell_type == "markdown" and not nb.cells[-1].source.strip():
         nb.cells.pop()  # otter's trailing blank cell
     return nb
@@ -191,10 +192,7 @@ def build(assignment: Path, out: Path) -> Built:
     with tempfile.TemporaryDirectory(prefix="rnngrade-build-") as tmp:
         student = nbformat.read(run_otter_assign(master, name, Path(tmp)), as_version=4)
     student = polish_student(student, name, digest)
-    problems = leaks(student, master)
-    if problems:
-        raise BuildError("refusing to write a student notebook that leaks:\n  "
-                         + "\n  ".join(problems))
+    refuse_leaks(student, master, "a student notebook")
     for sub in ("student", "instructor", "nbgrader"):
         shutil.rmtree(out / sub, ignore_errors=True)
         (out / sub).mkdir(parents=True)
@@ -206,6 +204,6 @@ def build(assignment: Path, out: Path) -> Built:
     manifest = {"assignment": name, "notebook": f"{name}.ipynb", "source_sha256": digest,
                 "answer_cells": [{"part": part, "cell": i} for i, part in answer_cells(student)],
                 "cell_metadata": {"answer": {"rnngrade": {"role": "answer", "part": "<name>"}},
-                                  "skipped roles": ["test", "instructor"]}}
+                                  "skipped roles": list(SKIPPED_ROLES)}}
     paths.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
     return paths

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import yaml  # comes with otter-grader and jupytext (the 'assign' extra)
 
-from .build import BuildError, rewrite_answer
+from .build import BuildError, refuse_leaks, rewrite_answer
 
 BLOCK = re.compile(r"^#\s+(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\s*$", re.IGNORECASE)
 TEST_CONFIG = re.compile(r'""" # BEGIN TEST CONFIG.*?""" # END TEST CONFIG\n?', re.DOTALL)
@@ -131,13 +131,8 @@ def as_released(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def write_course(master: nbformat.NotebookNode, name: str, course: Path) -> Path:
     """``course/nbgrader_config.py`` and ``course/source/<name>/<name>.ipynb``."""
-    from .build import leaks
-
     nb = nbgrader_notebook(master)
-    problems = leaks(as_released(nb), master)
-    if problems:
-        raise BuildError("refusing to write an nbgrader assignment whose released notebook "
-                         "would leak:\n  " + "\n  ".join(problems))
+    refuse_leaks(as_released(nb), master, "an nbgrader assignment whose released notebook")
     path = course / "source" / name / f"{name}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.validate(nb)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create the rnngrade virtual environment and install the package into it.
-# Used by the README, by .ci/run, and (later) by the Dockerfile: one install path everywhere.
+# Used by the README, by .ci/run, and (through scripts/gradescope/setup.sh) by the Dockerfile and
+# the Gradescope zip: one install path everywhere.
 #
 #   bash scripts/setup.sh            # venv at $RNNGRADE_VENV
 #
