@@ -10,6 +10,8 @@ FROM ${BASE_REPO}:${TAG}
 COPY pyproject.toml README.md /autograder/source/
 COPY reference /autograder/source/reference
 COPY autograder /autograder/source/autograder
+COPY homework /autograder/source/homework
+COPY rnngrade /autograder/source/rnngrade
 COPY scripts /autograder/source/scripts
 
 RUN bash /autograder/source/scripts/gradescope/setup.sh \

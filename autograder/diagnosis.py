@@ -3,8 +3,9 @@ see which one reproduces the student's numbers.
 
 A mistake is a hint (a sentence a student understands, revealing no hidden input and no
 reference code) and a function computing what a submission with that mistake would return on
-the case's inputs. The mistakes themselves are in ``mistakes.py``. When none matches, the
-comparison messages already say where outputs first differ (time step, layer, direction, half).
+the case's inputs. The mistakes themselves belong to the homework (``case.mistakes``). When none
+matches, the comparison messages already say where outputs first differ (time step, layer,
+direction, half).
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from typing import Callable, Iterator
 import torch
 from torch import Tensor, nn
 
-# Loose on purpose: a mistake reproduces the student's numbers up to summation order.
-MATCH_TOL = {"float64": dict(rtol=1e-6, atol=1e-8), "float32": dict(rtol=1e-3, atol=1e-4)}
+from .compare import TOLERANCES
+from .protocol import Reply
+from .replies import find
 
-ERROR_HINTS = [  # (pattern in the student's error, hint)
+ERROR_HINTS = (  # (pattern in the student's error, hint), for any homework
     (r"is not on the expected device|Expected all tensors to be on the same device|"
      r"on device meta|meta tensors",
      "a tensor in your code is created on the CPU whatever the inputs' device: make it with "
@@ -26,10 +28,7 @@ ERROR_HINTS = [  # (pattern in the student's error, hint)
     (r"same dtype|expected scalar type|must have the same dtype|Found dtype",
      "a tensor in your code has a fixed dtype (torch.zeros(...) is float32): make it with "
      "x.new_zeros(...) or dtype=x.dtype so float64 inputs stay float64"),
-    (r"does not require grad and does not have a grad_fn",
-     "a tensor you differentiate is not part of the autograd graph: in hidden_grad_norms, start "
-     "from h0.detach().requires_grad_() (or mark the inputs that need gradients)"),
-]
+)
 
 
 def pick(value, path):
@@ -70,13 +69,10 @@ class Replay:
 Mistakes = Callable[[Replay], Iterator[tuple[str, Callable[[], list[Tensor]]]]]
 
 
-def student_outputs(case, reply: dict, tensors: dict) -> list[Tensor] | None:
-    from .checks import lookup
-
+def student_outputs(case, reply: Reply) -> list[Tensor] | None:
     got = []
     for out in case.outputs:
-        desc, _, where = lookup(reply.get("outputs"), out.path)
-        tensor = tensors.get(desc["t"]) if desc and where is None else None
+        tensor = find(reply, out.path).tensor
         if tensor is None:
             return None
         got.append(tensor)
@@ -92,14 +88,14 @@ def _matches(got: list[Tensor], candidate: list[Tensor], tol: dict) -> bool:
     return True
 
 
-def diagnose(case, reply: dict, tensors: dict) -> str | None:
+def diagnose(case, reply: Reply) -> str | None:
     """The hint of the first mistake that reproduces the student's outputs, if any."""
     if case.replay is None or case.mistakes is None:
         return None
-    got = student_outputs(case, reply, tensors)
+    got = student_outputs(case, reply)
     if got is None:
         return None
-    tol = MATCH_TOL[case.dtype]
+    tol = TOLERANCES["diagnosis"][case.dtype]
     for hint, compute in case.mistakes(case.replay):
         try:
             candidate = compute()
@@ -110,8 +106,9 @@ def diagnose(case, reply: dict, tensors: dict) -> str | None:
     return None
 
 
-def error_hint(message: str) -> str | None:
-    for pattern, hint in ERROR_HINTS:
+def error_hint(message: str, extra: tuple[tuple[str, str], ...] = ()) -> str | None:
+    """The hint for a usual error message: ``extra`` (the homework's) first, then ours."""
+    for pattern, hint in (*extra, *ERROR_HINTS):
         if re.search(pattern, message):
             return hint
     return None

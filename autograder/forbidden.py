@@ -1,114 +1,369 @@
-"""Static scan for what a part may not use: PyTorch's recurrent built-ins, and (in ``rnn_bptt``)
-autograd. A part is the student's top-level definition plus every top-level definition it refers
-to, transitively, so a helper that calls ``nn.LSTM`` taints the part that uses it.
+"""The static scan: what graded code may not do, decided from the source text alone.
 
-The worker's runtime guard catches what a static scan cannot see (``getattr`` tricks)."""
+Graded code is ordinary Python minus what cannot be analysed or is not the student's to use:
+
+* **recurrent**: PyTorch's recurrent built-ins (``nn.LSTM``, ``nn.*Cell``, ``torch.lstm``,
+  ``_VF``...), however they are imported, aliased or rebound;
+* **autograd** (in the parts that must do without it, ``forbid_autograd``): ``torch.autograd``,
+  ``enable_grad``, ``set_grad_enabled``, ``torch.func``, and ``x.backward()`` unless the student
+  defines a ``backward`` method of their own (cs231n-style layers);
+* **restricted** (everywhere): what could undo the grader from inside the student's process or
+  hide a call from this scan: computed attribute names (``getattr(x, name)``), dunder attributes,
+  ``eval``/``exec``/``compile``/``__import__``/``globals``/``vars``, frames and closures,
+  ``torch._C``/``torch.ops``/``torch.jit``/``torch.hub``/``torch.load``/``torch.package`` and
+  any private ``torch._*``, ``sys`` and ``os`` beyond a few harmless names, and imports outside
+  an allow-list.
+
+Names are resolved with Python's scopes: a local variable called ``grad`` is not
+``torch.autograd.grad``, and type annotations are not calls. A violation belongs to the student's
+top-level definition it is in, and to every definition that uses that one; one in code that runs
+at import (module-level statements, class bodies, decorators, default arguments) belongs to the
+whole submission (``MODULE``). The worker's runtime guard stays as defence in depth only.
+"""
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
 
-RECURRENT = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase"}
-TORCH_FUNCTIONS = {"lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
-                   "rnn_tanh_cell", "rnn_relu_cell", "_VF"}
-AUTOGRAD = {"backward", "autograd", "enable_grad", "func"}  # torch.<these>, and x.backward()
-AUTOGRAD_IMPORTS = ("torch.autograd", "torch.enable_grad", "torch.func")  # imported by name
+from .names import ClassTable, Facts, Scopes
+from .names import dunder as _dunder
+from .names import is_type_of as _is_type_of
+from .names import text as _text
+
+MODULE = "<module>"  # a violation in code that runs at import: every part
+RECURRENT_CLASSES = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase",
+                     "RNNCellBase"}
+RECURRENT_FUNCTIONS = {"lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
+                       "rnn_tanh_cell", "rnn_relu_cell", "quantized_lstm", "quantized_gru"}
+AUTOGRAD = ("torch.autograd", "torch.enable_grad", "torch.set_grad_enabled", "torch.func",
+            "torch.inference_mode", "torch.vmap")
+RESTRICTED_TORCH = ("torch.ops", "torch.jit", "torch.hub", "torch.load", "torch.package",
+                    "torch.library", "torch.compile", "torch.utils.cpp_extension",
+                    "torch.autograd.graph", "torch.nn.modules.module")
+ALLOWED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.special", "torch.linalg",
+                   "torch.fft", "torch.distributions", "torch.testing", "torch.utils.data",
+                   "math", "cmath", "numpy", "random", "typing", "typing_extensions",
+                   "dataclasses", "functools", "itertools", "collections", "abc", "enum",
+                   "numbers", "warnings", "time", "copy", "string", "re", "statistics",
+                   "operator", "contextlib", "fractions", "decimal", "textwrap", "pprint",
+                   "matplotlib", "otter", "IPython", "tqdm", "scipy", "pandas", "os", "sys",
+                   "__future__")
+OS_ALLOWED = {"environ", "getenv", "path", "cpu_count", "getcwd", "sep", "linesep", "name"}
+SYS_ALLOWED = {"stdout", "stderr", "version", "version_info", "platform", "maxsize",
+               "float_info", "float_repr_style", "byteorder"}
+DUNDERS_ALLOWED = {"__init__", "__name__", "__class__", "__doc__", "__call__", "__repr__",
+                   "__len__", "__qualname__", "__module__"}
+INTROSPECTION = {"cell_contents", "f_globals", "f_locals", "f_back", "f_builtins", "gi_frame",
+                 "cr_frame", "tb_frame", "tb_next", "co_code", "co_consts", "func_globals"}
+BUILTINS = {"eval": "write the code out", "exec": "write the code out",
+            "compile": "write the code out", "__import__": "use an import statement",
+            "globals": "use the names directly", "locals": "use the names directly",
+            "vars": "use the attributes directly", "breakpoint": "remove it",
+            "__builtins__": "use the built-ins directly", "memoryview": "use tensors",
+            "setattr": "assign the attribute (obj.name = value)",
+            "delattr": "use del obj.name"}
+NAME_BUILTINS = ("getattr", "hasattr")  # fine with a literal name: getattr(self, "bias")
 
 
 @dataclass(frozen=True)
 class Violation:
-    name: str  # the student's top-level definition where it was found
+    name: str  # the student's top-level definition it belongs to, or MODULE
     what: str  # e.g. "torch.nn.LSTM"
-    line: int
-    rule: str = "recurrent"  # "recurrent" (PyTorch's recurrent layers) or "autograd"
+    line: int  # in the graded module
+    rule: str = "recurrent"  # "recurrent" | "autograd" | "restricted"
+    instead: str = ""  # what to write instead
 
 
-def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(aliases.get(node.id, node.id))
-    return ".".join(reversed(parts))
+def _is_under(dotted: str, prefixes) -> bool:
+    return any(dotted == p or dotted.startswith(p + ".") for p in prefixes)
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Top-level import aliases: ``nn`` -> ``torch.nn``, ``TorchLSTM`` -> ``torch.nn.LSTM``."""
-    out = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            for a in node.names:
-                out[a.asname or a.name] = f"{node.module}.{a.name}"
-    return out
-
-
-def _is_recurrent_builtin(dotted: str) -> bool:
+def recurrent(dotted: str) -> bool:
     parts = dotted.split(".")
     if parts[0] != "torch":
         return False
-    if "_VF" in parts or "rnn" in parts[:-1] and parts[-1] in RECURRENT:
-        return True
-    if parts[-1] in RECURRENT and len(parts) >= 2 and parts[-2] in ("nn", "modules"):
-        return True
-    return len(parts) == 2 and parts[1] in TORCH_FUNCTIONS or \
-        (len(parts) >= 3 and parts[-1] in TORCH_FUNCTIONS and parts[-2] in ("aten", "_C"))
+    return "_VF" in parts or parts[-1] in RECURRENT_FUNCTIONS or parts[-1] in RECURRENT_CLASSES
 
 
-def _uses_autograd(dotted: str, attr_only: str | None) -> bool:
-    parts = dotted.split(".") if dotted else []
-    if parts[:1] == ["torch"] and len(parts) >= 2 and parts[1] in AUTOGRAD:
-        return True
-    return attr_only == "backward"
+def restricted(dotted: str) -> str | None:
+    """Why this resolved name may not be used, or None."""
+    parts = dotted.split(".")
+    if parts[0] == "torch" and (any(p.startswith("_") and not p.startswith("__") for p in parts)
+                                or _is_under(dotted, RESTRICTED_TORCH)):
+        return "use PyTorch's public tensor functions"
+    if parts[0] == "os" and len(parts) > 1 and parts[1] not in OS_ALLOWED:
+        return f"of os, graded code may use only {', '.join(sorted(OS_ALLOWED))}"
+    if parts[0] == "sys" and len(parts) > 1 and parts[1] not in SYS_ALLOWED:
+        return f"of sys, graded code may use only {', '.join(sorted(SYS_ALLOWED))}"
+    if parts[0] in ("builtins", "importlib", "inspect", "ctypes", "gc", "types", "marshal"):
+        return "graded code does not need it"
+    return None
+
+
+class Checker(ast.NodeVisitor):
+    """Walks one unit of code (a definition, or the code that runs at import) with its scope
+    chain; records its findings (rule, what, line, instead) and the student names it uses."""
+
+    def __init__(self, scopes: Scopes, own_backward: bool, facts: "Facts"):
+        self.scopes, self.own_backward, self.facts = scopes, own_backward, facts
+        self.self_tables: set[int] = set()  # the scopes of plain methods, whose self is theirs
+        self.chain: list[dict] = [scopes.module]
+        self.found: list[tuple[str, str, int, str]] = []
+        self.refs: set[str] = set()
+
+    def add(self, rule: str, what: str, node: ast.AST, instead: str = "") -> None:
+        self.found.append((rule, what, getattr(node, "lineno", 0), instead))
+
+    def resolve(self, node) -> str | None:
+        return self.scopes.resolve_in(node, self.chain)
+
+    def bound_here(self, name: str) -> bool:
+        return any(name in t for t in self.chain)
+
+    # -- scopes: a nested scope sees its own names, the enclosing functions' and the module's
+    def _enter(self, node, body) -> None:
+        table = self.scopes.scopes.get(node, {})
+        outer = [t for t in self.chain if not isinstance(t, ClassTable)]
+        inner = ClassTable(table) if isinstance(node, ast.ClassDef) else table
+        if node in self.facts.plain_methods:
+            self.self_tables.add(id(inner))
+        saved, self.chain = self.chain, [inner, *outer]
+        for n in body:
+            self.visit(n)
+        self.chain = saved
+
+    def visit_FunctionDef(self, node):
+        for d in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+            if d is not None:
+                self.visit(d)
+        self._enter(node, node.body)  # annotations (args, returns) are not code: not visited
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        for d in [*node.args.defaults, *node.args.kw_defaults]:
+            if d is not None:
+                self.visit(d)
+        self._enter(node, [node.body])
+
+    def visit_ClassDef(self, node):
+        for n in [*node.decorator_list, *node.bases, *node.keywords]:
+            self.visit(n)
+        self._enter(node, node.body)
+
+    def _comprehension(self, node):
+        inner = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        self._enter(node, [*node.generators, *inner])
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def visit_AnnAssign(self, node):  # the annotation is not code
+        for n in (node.target, node.value):
+            if n is not None:
+                self.visit(n)
+
+    # -- what is used
+    def visit_Import(self, node):
+        for a in node.names:
+            self._import(a.name, node)
+
+    def visit_ImportFrom(self, node):
+        module = node.module or ""
+        if node.level or any(a.name == "*" for a in node.names):
+            self.add("restricted", f"from {'.' * node.level}{module} import "
+                     f"{', '.join(a.name for a in node.names)}", node,
+                     "import modules by name (import torch), not with * or relative imports")
+            return
+        self._import(module, node)
+        for a in node.names:
+            if (why := restricted(f"{module}.{a.name}")) is not None:
+                self.add("restricted", f"{module}.{a.name}", node, why)
+
+    def _import(self, module: str, node) -> None:
+        if not _is_under(module, ALLOWED_IMPORTS) or restricted(module):
+            self.add("restricted", f"import {module}", node, "graded cells may import torch, "
+                     "math, numpy and harmless standard modules only; move other code to an "
+                     "ungraded cell")
+
+    def _use(self, dotted: str, node) -> None:
+        if recurrent(dotted):
+            self.add("recurrent", dotted, node)
+        elif _is_under(dotted, AUTOGRAD):
+            self.add("autograd", dotted, node)
+        elif (why := restricted(dotted)) is not None:
+            self.add("restricted", dotted, node, why)
+
+    def visit_Name(self, node):
+        if not isinstance(node.ctx, ast.Load):
+            return
+        target = self.resolve(node)
+        if target is None:
+            if node.id in BUILTINS and not self.bound_here(node.id):
+                self.add("restricted", node.id, node, BUILTINS[node.id])
+        elif target.startswith("student:"):
+            self.refs.add(target[len("student:"):])
+        elif target in ("os", "sys"):
+            self.add("restricted", target, node, f"use {target}.<name> directly")
+        else:
+            self._use(target, node)
+
+    def visit_Attribute(self, node):
+        if _dunder(node.attr) and node.attr not in DUNDERS_ALLOWED:
+            self.add("restricted", f".{node.attr}", node, "use the object's ordinary attributes "
+                     "and methods, not its dunder attributes")
+        elif node.attr in INTROSPECTION:
+            self.add("restricted", f".{node.attr}", node, "graded code does not inspect frames, "
+                     "code objects or closures")
+        target = self.resolve(node)
+        if target is not None and not target.startswith("student:"):
+            self._use(target, node)
+            return  # the whole chain is judged: its prefixes are not used on their own
+        base = node.value
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        on_self = isinstance(base, ast.Name) and base.id in ("self", "cls") or \
+            isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super"
+        owner = self.resolve(node.value)
+        if node.attr in RECURRENT_CLASSES and not on_self:
+            self.add("recurrent", f"(...).{node.attr}", node)  # through an expression
+        elif node.attr in RECURRENT_FUNCTIONS and not on_self and node.attr not in self.facts.attrs:
+            self.add("recurrent", f"(...).{node.attr}", node)
+        elif node.attr == "backward" and not self.own_backward:
+            self.add("autograd", f"{_text(node.value)}.backward", node)
+        elif owner and owner.startswith("student:") and \
+                node.attr in self.facts.methods.get(owner[len("student:"):], ()):
+            self.add("restricted", f"{owner[len('student:'):]}.{node.attr}", node,
+                     "call a method on an instance (self.name(...)), not through its class")
+        elif _is_type_of(node.value) and node.attr in self.facts.plain_names:
+            self.add("restricted", f"{_text(node.value)}.{node.attr}", node,
+                     "call a method on an instance (self.name(...)), not through its type")
+        elif node.attr.startswith("_") and not _dunder(node.attr) and not on_self \
+                and node.attr not in self.facts.attrs:
+            self.add("restricted", f".{node.attr}", node, "use public attributes only")
+        self.visit(node.value)
+
+    def visit_Call(self, node):
+        fn = node.func
+        if isinstance(fn, ast.Name) and fn.id == "setattr" and not self.bound_here("setattr") \
+                and node.args and self._own_self(node.args[0]):
+            for n in node.args[1:]:  # setattr(self, f"weight_ih_l{k}", p): the skeleton's way
+                self.visit(n)
+            return
+        if isinstance(fn, ast.Name) and fn.id in NAME_BUILTINS and not self.bound_here(fn.id) \
+                and len(node.args) >= 2:
+            name = node.args[1]
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                if not self._own_self(node.args[0]):
+                    self.add("restricted", f"{fn.id}(..., <a computed name>)", node,
+                             "write the attribute out (obj.name) so the grader can read it; "
+                             "only a method's own self may take a computed name")
+            else:  # getattr(x, "LSTM") is x.LSTM
+                self.visit(ast.copy_location(ast.Attribute(node.args[0], name.value,
+                                                           ast.Load()), node))
+                for n in [*node.args[2:], *node.keywords]:
+                    self.visit(n)
+                return
+        self.generic_visit(node)
+
+
+    def _own_self(self, node) -> bool:
+        """``self`` of the plain method this code is in (not rebound, not a staticmethod's)."""
+        if not (isinstance(node, ast.Name) and node.id == "self"):
+            return False
+        for table in self.chain:
+            if "self" in table:
+                return id(table) in self.self_tables
+        return False
+
+
+def _run_unit(checker: Checker, node: ast.AST, what: str) -> None:
+    """Check one unit: a function's body ("body"), a class with its methods' bodies ("class"),
+    or what of a definition runs at import ("import": decorators, defaults, bases, class-body
+    statements), each in the scope Python runs it in."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for d in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+            if d is not None:
+                checker.visit(d)
+        if what == "body":
+            checker._enter(node, node.body)
+        return
+    if isinstance(node, ast.ClassDef):
+        for n in [*node.decorator_list, *node.bases, *node.keywords]:
+            checker.visit(n)
+        outer = [n for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        methods = [n for n in node.body if n not in outer]
+        table = ClassTable(checker.scopes.scopes.get(node, {}))
+        saved, checker.chain = checker.chain, [table, *checker.chain]
+        for n in outer:
+            checker.visit(n)
+        for m in methods:
+            for d in [*m.decorator_list, *m.args.defaults, *m.args.kw_defaults]:
+                if d is not None:
+                    checker.visit(d)
+        checker.chain = saved
+        if what == "class":
+            for m in methods:
+                checker._enter(m, m.body)
+        return
+    checker.visit(node)
+
+
+def _units(tree: ast.Module):
+    """(owner, [(node, what)]): a top-level definition is its own, with what of it runs at
+    import (decorators and defaults become part of the function); everything that runs at
+    import belongs to MODULE too."""
+    at_import = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node.name, [(node, "body")]
+            at_import.append((node, "import"))
+        elif isinstance(node, ast.ClassDef):
+            yield node.name, [(node, "class")]
+            at_import.append((node, "import"))
+        else:
+            at_import.append((node, "module"))
+    yield MODULE, at_import
 
 
 def scan(source: str, forbid_autograd: set[str] = frozenset()) -> list[Violation]:
-    """Every violation, attributed to the top-level definition it is in (transitively)."""
+    """Every violation, attributed to the definition it is in and to every definition that
+    uses it (transitively); MODULE's reach every part."""
     tree = ast.parse(source)
-    aliases = _aliases(tree)
-    defs = {n.name: n for n in tree.body
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    direct: dict[str, list[Violation]] = {}
+    scopes = Scopes(tree)
+    facts = Facts.of(tree)
+    own_backward = "backward" in facts.attrs
+    direct: dict[str, list[tuple]] = {}
     refs: dict[str, set[str]] = {}
-    for name, node in defs.items():
-        found, imported_autograd, used = [], [], set()
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name):
-                used.add(sub.id)
-                target = aliases.get(sub.id)
-                if target and _is_recurrent_builtin(target):
-                    found.append(Violation(name, target, sub.lineno))
-                elif name in forbid_autograd and target and target.startswith(AUTOGRAD_IMPORTS):
-                    imported_autograd.append(Violation(name, target, sub.lineno, "autograd"))
-            elif isinstance(sub, ast.Attribute):
-                dotted = _dotted(sub, aliases) or ""
-                if dotted and _is_recurrent_builtin(dotted):
-                    found.append(Violation(name, dotted, sub.lineno))
-                elif name in forbid_autograd and _uses_autograd(dotted, sub.attr):
-                    found.append(Violation(name, dotted or f".{sub.attr}", sub.lineno, "autograd"))
-        direct[name] = found + imported_autograd
-        refs[name] = used & set(defs) - {name}
-    return [v for name in defs for v in _closure(name, direct, refs)]
-
-
-def _closure(name, direct, refs) -> list[Violation]:
-    seen, stack, out = {name}, [name], []
-    while stack:
-        cur = stack.pop()
-        out += [Violation(name, v.what, v.line, v.rule) if cur == name else
-                Violation(name, f"{v.what} (through {cur})", v.line, v.rule) for v in direct[cur]]
-        for r in refs[cur] - seen:
-            seen.add(r)
-            stack.append(r)
+    for owner, units in _units(tree):
+        checker = Checker(scopes, own_backward, facts)
+        for node, what in units:
+            _run_unit(checker, node, what)
+        direct[owner] = checker.found
+        refs[owner] = checker.refs - {owner}
+    for name, target in scopes.module.items():  # LSTM = MyLSTM: the part is MyLSTM
+        if target and target.startswith("student:") and target[8:] != name:
+            direct.setdefault(name, [])
+            refs.setdefault(name, set()).add(target[8:])
+    out = []
+    for owner in direct:
+        seen, stack = {owner}, [owner]
+        while stack:
+            cur = stack.pop()
+            for rule, what, line, instead in direct[cur]:
+                if rule == "autograd" and owner not in forbid_autograd:
+                    continue  # autograd is allowed everywhere else (a scratch cell's backward)
+                where = what if cur == owner else f"{what} (through {cur})"
+                out.append(Violation(owner, where, line, rule, instead))
+            for r in refs.get(cur, set()) - seen:
+                if r in direct:
+                    seen.add(r)
+                    stack.append(r)
     return out
 
 
 def violations_by_name(source: str, forbid_autograd: set[str] = frozenset()) -> dict[str, Violation]:
-    """The first violation of each top-level definition that has one."""
+    """The first violation of each top-level definition that has one (MODULE: the whole
+    submission)."""
     out: dict[str, Violation] = {}
     for v in scan(source, forbid_autograd):
         out.setdefault(v.name, v)

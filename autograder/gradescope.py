@@ -18,16 +18,13 @@ from pathlib import Path
 from .judge import Budget, grade
 from .results import GradeReport, failsafe_report, write_results
 from .sandbox import lock_down
+from .spec import Homework
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_BUDGET_S = 480.0  # inside Gradescope's default 10-minute timeout, with room to spare
-ZIP_SOURCES = ["pyproject.toml", "README.md", "reference", "autograder", "scripts"]
-
-
-def find_submission(folder: Path) -> Path:
-    """The one file a student uploaded, or the folder itself (the loader finds the notebook)."""
-    files = [p for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
-    return files[0] if len(files) == 1 else folder
+# What grading needs; the authoring tools (authoring/), tests and examples stay out.
+ZIP_SOURCES = ["pyproject.toml", "README.md", "reference", "autograder", "homework", "rnngrade",
+               "scripts"]
 
 
 def late_note(metadata: dict, now: datetime | None = None) -> str:
@@ -41,7 +38,8 @@ def late_note(metadata: dict, now: datetime | None = None) -> str:
     return f"Submitted after the due date ({due.isoformat()})." if late else ""
 
 
-def run(root: Path = Path("/autograder"), budget_s: float | None = None) -> GradeReport:
+def run(homework: Homework, root: Path = Path("/autograder"),
+        budget_s: float | None = None) -> GradeReport:
     """Grade ``root/submission`` and write ``root/results/results.json``, whatever happens."""
     start = time.monotonic()
     results = root / "results" / "results.json"
@@ -51,7 +49,7 @@ def run(root: Path = Path("/autograder"), budget_s: float | None = None) -> Grad
             lock_down([root / "source", root / "results"])
         metadata_path = root / "submission_metadata.json"
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
-        report = grade(find_submission(root / "submission"), Budget(total_s=budget_s))
+        report = grade(root / "submission", homework, Budget(total_s=budget_s))
         note = late_note(metadata)
         if note:
             report.output = f"{note}\n\n{report.output}".strip()
@@ -62,8 +60,9 @@ def run(root: Path = Path("/autograder"), budget_s: float | None = None) -> Grad
 
 
 def build_zip(out: Path) -> Path:
-    """``setup.sh`` and ``run_autograder`` at the root (executable), the package under
-    ``source/``. Gradescope keeps the autograder zip private: students never see it."""
+    """``setup.sh`` and ``run_autograder`` at the root (executable), beside the package's files.
+    Gradescope extracts the zip's contents into ``/autograder/source``, so ``setup.sh`` finds
+    ``scripts/setup.sh`` there. Gradescope keeps the autograder zip private."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in ("setup.sh", "run_autograder"):
@@ -73,5 +72,5 @@ def build_zip(out: Path) -> Path:
         for top in ZIP_SOURCES:
             for path in sorted((REPO / top).rglob("*") if (REPO / top).is_dir() else [REPO / top]):
                 if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
-                    zf.write(path, f"source/{path.relative_to(REPO)}")
+                    zf.write(path, str(path.relative_to(REPO)))
     return out

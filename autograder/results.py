@@ -24,6 +24,8 @@ FAILSAFE_MESSAGE = ("The autograder itself failed on this submission; this is no
 
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest class
+
     name: str
     number: str  # "4.2": part, then order within the part
     score: float
@@ -70,10 +72,14 @@ def write_results(report: GradeReport, path: Path) -> None:
     """Write results.json atomically (a partial file is never left behind)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(to_gradescope(report), f, indent=2)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(to_gradescope(report), f, indent=2)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def failsafe_report(submission: str, exc: BaseException, elapsed: float = 0.0) -> GradeReport:
@@ -86,7 +92,15 @@ def failsafe_report(submission: str, exc: BaseException, elapsed: float = 0.0) -
     ], elapsed, FAILSAFE_MESSAGE, failed=True)
 
 
-def print_report(report: GradeReport, console: Console, verbose: bool = True) -> None:
+def print_report(report: GradeReport, console: Console, quiet: bool = False) -> None:
+    """A table of every test with the first line of feedback of each failed one, then the
+    top-level output; ``quiet``: one line, the score and the failed tests."""
+    failed = [t for t in report.tests if t.status == "failed"]
+    if quiet:
+        console.print(escape(f"{report.submission}: {report.score:.2f} / {report.max_score:g}"
+                             + (f"  failed: {', '.join(t.number for t in failed)}" if failed
+                                else "")), highlight=False)
+        return
     table = Table(title=escape(f"{report.submission}: {report.score:.2f} / {report.max_score:g}"),
                   show_lines=False, title_justify="left")
     table.add_column("#", justify="right")
@@ -95,8 +109,9 @@ def print_report(report: GradeReport, console: Console, verbose: bool = True) ->
     table.add_column("feedback", overflow="fold")
     for t in report.tests:
         style = "green" if t.status == "passed" else ("yellow" if t.score > 0 else "red")
-        first = t.output.splitlines()[1] if verbose and t.status == "failed" and \
-            len(t.output.splitlines()) > 1 else ("" if t.status == "passed" else t.output[:200])
+        lines = t.output.splitlines()
+        # the line after "N/M checks passed.": the likely cause, or the first failure
+        first = "" if t.status == "passed" else (lines[1] if len(lines) > 1 else t.output)
         table.add_row(t.number, escape(t.name), f"[{style}]{t.score:.4g}/{t.max_score:g}[/]",
                       escape(first[:300]))
     console.print(table)

@@ -1,14 +1,21 @@
 """Runs the worker (``autograder/worker.py``) in a sandbox and talks to it.
 
-As root (Gradescope, CI): the worker runs as an unprivileged user (created if missing) in a fresh
-0700 directory it owns, holding only the student module and a copy of the worker script; the
-grader's own code (``reference/``, ``autograder/``) is made unreadable to it. Not root (a TA's
-laptop): the same code path without the user switch, and a warning that isolation is reduced.
-Everywhere: rlimits, seccomp where available, a scrubbed environment, stdin from /dev/null,
-student output to a capped log file the judge owns, a timeout per request.
+As root (Gradescope, CI): the worker starts in a fresh 0700 directory holding only the student
+module and copies of ``worker.py``, ``protocol.py`` and ``training.py``; before any student code
+it covers the grader's own files (``hidden``: the homework, ``reference/``, the engine) in a
+private mount namespace where the platform allows one, then becomes an unprivileged user (created
+if missing) for good. Where no mount namespace can be made, those folders are made unreadable to
+other users while the sandbox lives, and their modes restored after. Not root (a TA's laptop): the
+same code path without the user switch, and a warning that isolation is reduced. Everywhere:
+rlimits, seccomp where available, a scrubbed environment, stdin from /dev/null, student output to
+a capped log file the judge owns, a deadline per request.
+
+``Sandbox.request`` always returns a ``protocol.Reply``: a crash, a timeout or a broken frame is a
+failed reply of its own kind (``ErrorKind.CRASHED``, ``TIMEOUT``, ``PROTOCOL``), never an exception.
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -23,9 +30,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from safetensors import SafetensorError
 from safetensors.torch import load, save
 
-from . import worker as wire
+from . import protocol, training, worker
+from .protocol import ErrorKind, Hello, ProtocolError, Reply
 
 SANDBOX_USER = os.environ.get("RNNGRADE_SANDBOX_USER", "rnngrade-sandbox")
 GiB = 1 << 30
@@ -43,19 +52,21 @@ OUTPUT_LIMIT = 2000  # characters of student output shown
 class WorkerFailed(Exception):
     """The worker died, timed out or broke the protocol; ``reason`` is written for the student."""
 
-    def __init__(self, reason: str, timed_out: bool = False):
+    def __init__(self, reason: str, kind: str = ErrorKind.CRASHED):
         super().__init__(reason)
-        self.reason, self.timed_out = reason, timed_out
+        self.reason, self.kind = reason, kind
 
 
 @dataclass
 class Isolation:
     user: str | None  # the unprivileged user, or None when not root
     seccomp: str = "not started"
+    files: str = ""  # how the grader's files were kept from the worker
 
     def describe(self) -> str:
         who = f"as user {self.user}" if self.user else "as the grading user (not root: reduced)"
-        return f"sandbox: {who}; seccomp {self.seccomp}"
+        return f"sandbox: {who}; seccomp {self.seccomp}" + (
+            f"; grader's files {self.files}" if self.files else "")
 
 
 USER_SLOTS = 16  # graders that may run side by side as root, each with its own sandbox user
@@ -118,11 +129,32 @@ def kill_user_processes(uid: int, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def lock_down(paths: list[Path]) -> None:
-    """Make the grader's own code and data unreadable to other users (root only)."""
+def lock_down(paths: list[Path]) -> dict[Path, int]:
+    """Make the grader's own code and data unreadable to other users (root only); returns the
+    modes they had, for ``restore``."""
+    before = {}
     for path in paths:
         if path.exists():
-            path.chmod(path.stat().st_mode & ~(stat.S_IRWXG | stat.S_IRWXO))
+            before[path] = path.stat().st_mode
+            path.chmod(before[path] & ~(stat.S_IRWXG | stat.S_IRWXO))
+    return before
+
+
+def restore(modes: dict[Path, int]) -> None:
+    for path, mode in modes.items():
+        try:
+            path.chmod(stat.S_IMODE(mode))
+        except OSError:
+            pass
+
+
+def mount_namespaces_work() -> bool:
+    """Can this root process make a private mount namespace (not in every container)?"""
+    try:
+        return subprocess.run(["unshare", "--mount", "true"], capture_output=True,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def check_executable_by_others(python: str) -> None:
@@ -137,10 +169,24 @@ def check_executable_by_others(python: str) -> None:
                 "/opt/rnngrade/venv), or set RNNGRADE_WORKER_PYTHON to a world-readable Python.")
 
 
+def hidden_paths(hidden, python: str) -> tuple[str, ...]:
+    """The folders to hide from the worker: the homework's, and the engine's own; never one that
+    holds the worker's Python or its packages (a venv inside a checkout)."""
+    keep = [Path(sys.prefix).resolve(), Path(python).absolute().parent]
+    out = []
+    for p in (Path(__file__).resolve().parent, *hidden):
+        p = Path(p).resolve()
+        if p.exists() and not any(k == p or p in k.parents for k in keep):
+            out.append(p)
+    # a folder inside another hidden one is hidden with it (and could not be mounted over)
+    return tuple(dict.fromkeys(str(p) for p in out if not any(q in p.parents for q in out)))
+
+
 class Sandbox:
     """One worker at a time over one student module; restarted fresh after any failure."""
 
-    def __init__(self, module_source: str, *, threads: int = 1, python: str | None = None):
+    def __init__(self, module_source: str, *, threads: int = 1, python: str | None = None,
+                 hidden: tuple[Path, ...] = ()):
         self.module_source, self.threads = module_source, threads
         self.python = python or os.environ.get("RNNGRADE_WORKER_PYTHON") or sys.executable
         self.root = os.geteuid() == 0
@@ -150,34 +196,39 @@ class Sandbox:
         self.hello: dict = {}
         self.final_output = ""
         self.starts = 0
+        self.next_id = 1
         self.lock_fd: int | None = None
+        self.hidden = hidden_paths(hidden, self.python)
+        self.modes: dict[Path, int] = {}
         if self.root:
             self.pw, self.lock_fd = claim_user()
             self.isolation.user = self.pw.pw_name
             check_executable_by_others(self.python)
-            here = Path(__file__).resolve().parent
-            lock_down([here, here.parent / "reference"])
+            if self.hidden and not mount_namespaces_work():
+                self.modes = lock_down([Path(p) for p in self.hidden])
+                self.isolation.files = "unreadable to other users (modes restored after)"
 
     # -- life cycle --------------------------------------------------------------------------
-    def start(self, timeout: float = 60.0) -> dict:
+    def start(self, timeout: float = 60.0) -> Hello:
         """Start a fresh worker in a fresh directory; return its hello (names or import error)."""
         self.stop()
         self.starts += 1
         work = Path(tempfile.mkdtemp(prefix="rnngrade-sbx-"))
-        (work / wire.STUDENT_FILE).write_text(self.module_source)
-        shutil.copy(Path(wire.__file__), work / "worker.py")
+        (work / worker.STUDENT_FILE).write_text(self.module_source)
+        for module in (worker, protocol, training):
+            shutil.copy(Path(module.__file__), work / Path(module.__file__).name)
         self.work, self.log_path = work, self.private / f"output-{self.starts}.log"
         log = open(self.log_path, "wb")
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         config = {"request_fd": req_r, "reply_fd": rep_w, "limits": dict(LIMITS),
                   "threads": self.threads}
-        kwargs = {}
-        if self.root:
+        if self.root:  # the worker hides the grader's files, then drops root, before student code
             config["limits"]["RLIMIT_NPROC"] = NPROC_AS_SANDBOX_USER
+            config["drop"] = {"uid": self.pw.pw_uid, "gid": self.pw.pw_gid,
+                              "hide": [] if self.modes else list(self.hidden)}
             for p in [work, *work.iterdir()]:
                 os.chown(p, self.pw.pw_uid, self.pw.pw_gid)
-            kwargs = dict(user=self.pw.pw_uid, group=self.pw.pw_gid, extra_groups=[])
         work.chmod(0o700)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8",
                "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
@@ -185,19 +236,21 @@ class Sandbox:
             self.proc = subprocess.Popen(
                 [self.python, "-I", "worker.py", json.dumps(config)], cwd=work, env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(req_r, rep_w),
-                start_new_session=True, **kwargs)
+                start_new_session=True)
         finally:
             os.close(req_r), os.close(rep_w), log.close()
         self.req_w, self.rep_r = req_w, rep_r
         try:
-            self.hello, _ = self._receive(time.monotonic() + timeout)
-        except WorkerFailed as e:
-            self.hello = {"ok": False, "crashed": True, "error": {"type": "WorkerFailed", "message":
-                f"{e.reason.replace('while being graded', 'while being imported')}, so no part "
+            self.hello = protocol.parse_hello(self._receive(time.monotonic() + timeout)[0])
+        except (WorkerFailed, ProtocolError) as e:
+            reason = e.reason if isinstance(e, WorkerFailed) else f"broke the protocol ({e})"
+            self.hello = Hello(False, error=protocol.ErrorInfo(ErrorKind.CRASHED,
+                f"{reason.replace('while being graded', 'while being imported')}, so no part "
                 "could be graded. Remove calls such as sys.exit(), os._exit() or exit() and code "
-                "that runs when a class is defined"}}
+                "that runs when a class is defined"))
             self.stop()
-        self.isolation.seccomp = self.hello.get("seccomp", self.isolation.seccomp)
+        self.isolation.seccomp = self.hello.seccomp or self.isolation.seccomp
+        self.isolation.files = self.hello.hidden or self.isolation.files
         return self.hello
 
     def stop(self) -> None:
@@ -222,6 +275,8 @@ class Sandbox:
     def close(self) -> None:
         """Kill every worker, then keep what they printed in ``final_output``."""
         self.stop()
+        restore(self.modes)
+        self.modes = {}
         self.final_output = self.output()
         shutil.rmtree(self.private, ignore_errors=True)
         if self.lock_fd is not None:  # the sandbox user is free for another grader
@@ -235,32 +290,48 @@ class Sandbox:
         self.close()
 
     # -- requests ----------------------------------------------------------------------------
-    def request(self, header: dict, tensors: dict, timeout: float) -> tuple[dict, dict]:
-        """Send one request; return the reply header and tensors. Raises WorkerFailed after
-        killing the worker (the caller may ``start()`` a fresh one)."""
-        if self.proc is None:
-            self.start()
+    def request(self, request: protocol.Request, tensors: dict, timeout: float) -> Reply:
+        """Send one request (given the next id) and return its reply, with the tensors it
+        carried. A dead, hung or lying worker is killed (the next request starts a fresh one)
+        and the reply says what happened."""
+        request_id, self.next_id = self.next_id, self.next_id + 1
+        try:
             if self.proc is None:
-                raise WorkerFailed(self.hello["error"]["message"])
-        payload = save({k: v.contiguous() for k, v in tensors.items()}) if tensors else b""
-        deadline = time.monotonic() + timeout
-        try:
-            wire.write_frame(self.req_w, header, payload, deadline)
-        except (OSError, TimeoutError):
-            self.stop()
-            raise WorkerFailed("your code stopped answering the grader (it exited, crashed or "
-                               "hung); the worker was restarted for the other parts") from None
-        reply, blob = self._receive(deadline)
-        return reply, (dict(load(blob)) if blob else {})
+                self.start()
+                if self.proc is None:
+                    raise WorkerFailed(self.hello.error.message)
+            payload = save({k: v.contiguous() for k, v in tensors.items()}) if tensors else b""
+            deadline = time.monotonic() + timeout
+            try:
+                header = dict(protocol.to_header(request), id=request_id)
+                protocol.write_frame(self.req_w, header, payload, deadline)
+            except (OSError, TimeoutError):
+                self.stop()
+                raise WorkerFailed("your code stopped answering the grader (it exited, crashed "
+                                   "or hung); the worker was restarted for the other parts"
+                                   ) from None
+            header, blob = self._receive(deadline)
+            try:
+                reply = protocol.parse_reply(header, request_id)
+                received = dict(load(blob)) if blob else {}
+            except (ProtocolError, SafetensorError, ValueError, RuntimeError) as e:
+                self.stop()
+                raise WorkerFailed(f"your code broke the grader's protocol ({str(e)[:200]}); the "
+                                   "worker was restarted for the other parts",
+                                   ErrorKind.PROTOCOL) from None
+        except WorkerFailed as e:
+            return Reply.failure(request_id, e.kind, e.reason)
+        return dataclasses.replace(reply, tensors=received)
 
-    def _receive(self, deadline: float) -> tuple[dict, bytes]:
+    def _receive(self, deadline: float) -> tuple[object, bytes]:
         try:
-            return wire.read_frame(self.rep_r, deadline)
+            return protocol.read_frame(self.rep_r, deadline)
         except TimeoutError:
             self.stop()
             raise WorkerFailed("timed out (an infinite loop, or far too slow); the worker was "
-                               "stopped and restarted for the other parts", timed_out=True) from None
-        except (EOFError, ValueError, OSError, UnicodeDecodeError):
+                               "stopped and restarted for the other parts",
+                               ErrorKind.TIMEOUT) from None
+        except (EOFError, ProtocolError, OSError):
             code = None
             if self.proc is not None:
                 try:  # the pipe closes a moment before the exit status is there

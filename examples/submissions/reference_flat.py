@@ -234,10 +234,14 @@ blocks (W_ii | W_if | W_ig | W_io), shape ``(4H, I)``; ``weight_hh`` likewise ``
 order i, f, g, o. See ``reference/_recurrent.py`` for the legend (B, T, I, H, L, D).
 """
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+
+Activation = Callable[[Tensor], Tensor]
 
 
 def lstm_project(x: Tensor, p: Params) -> Tensor:
@@ -246,14 +250,25 @@ def lstm_project(x: Tensor, p: Params) -> Tensor:
     return F.linear(x, p["weight_ih"], bias)
 
 
-def lstm_step(gi: Tensor, state: State, p: Params) -> State:
-    """One LSTM step. ``gi (B, 4H)`` already holds W_ih x_t + b_ih + b_hh."""
-    h, c = state  # (B, H) each
-    gates = torch.addmm(gi, h, p["weight_hh"].t())  # (B, 4H)
-    i, f, g, o = gates.chunk(4, dim=1)  # (B, H) each, PyTorch's order
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    h = torch.sigmoid(o) * torch.tanh(c)
-    return h, c
+def lstm_step_with(gate: Activation = torch.sigmoid, candidate: Activation = torch.tanh,
+                   output: Activation = torch.tanh) -> Step:
+    """The LSTM step with its three nonlinearities named: ``gate`` for i, f, o (sigma),
+    ``candidate`` for g (tanh) and ``output`` on the cell state (tanh). The LSTM is
+    ``lstm_step_with()``; other choices are the variants the lecture's question asks about."""
+
+    def step(gi: Tensor, state: State, p: Params) -> State:
+        """One LSTM step. ``gi (B, 4H)`` already holds W_ih x_t + b_ih + b_hh."""
+        h, c = state  # (B, H) each
+        gates = torch.addmm(gi, h, p["weight_hh"].t())  # (B, 4H)
+        i, f, g, o = gates.chunk(4, dim=1)  # (B, H) each, PyTorch's order
+        c = gate(f) * c + gate(i) * candidate(g)
+        h = gate(o) * output(c)
+        return h, c
+
+    return step
+
+
+lstm_step = lstm_step_with()
 
 
 class LSTMCell(RecurrentCell):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Gradescope's non-Docker path runs this once, as root, when the autograder image is built; the
-# Dockerfile runs it too. The zip holds the package in source/; the install is scripts/setup.sh,
+# Dockerfile runs it too. Gradescope extracts the zip into /autograder/source, this file and the
+# package beside it; the install is scripts/setup.sh,
 # the script CI runs. The RNNGRADE_* variables let CI run this very file outside a container.
 set -euo pipefail
 source_dir=${RNNGRADE_SOURCE:-/autograder/source}

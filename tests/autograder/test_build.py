@@ -14,9 +14,10 @@ import nbformat
 import pytest
 import torch
 
-from autograder.build import answer_cells, leaks, read_master, solution_lines, solutions
-from autograder.homework import PARTS
-from autograder.judge import _numbered, all_suites
+from authoring.build import answer_cells, leaks, read_master, solution_lines, solutions
+from homework.rnn_lstm.parts import PARTS
+from autograder.spec import numbered
+from homework.rnn_lstm import HOMEWORK
 from reference.tasks import adding_problem, latch_task, make_generator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ def check_results(nb) -> dict[str, str]:
 
 
 def rnngrade(*args: str, cwd: Path) -> str:
-    proc = subprocess.run([sys.executable, "-m", "autograder", "--width", "200", *args],
+    proc = subprocess.run([sys.executable, "-m", "rnngrade", "--width", "200", *args],
                           capture_output=True, text=True, timeout=900, cwd=cwd)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
@@ -115,7 +116,7 @@ def test_leak_check_finds_a_solution_line_left_in(built_homework, master):
 
 
 def test_nbgrader_leak_check_finds_a_solution_line_in_a_test_cell(master):
-    from autograder.build_nbgrader import as_released, nbgrader_notebook
+    from authoring.build_nbgrader import as_released, nbgrader_notebook
 
     nb = nbgrader_notebook(master)
     assert leaks(as_released(nb), master) == []
@@ -146,7 +147,7 @@ def test_question_points_are_the_hidden_tests_points_of_their_part(master):
             q = yaml.safe_load(cell.source.split("\n", 1)[1])
             points[q["name"]] = q["points"]
     hidden = {}
-    for _, test, number in _numbered(all_suites()):
+    for _, test, number in numbered(HOMEWORK.suites(HOMEWORK.seed)):
         part = int(number.split(".")[0])
         hidden[part] = hidden.get(part, 0) + test.points
     assert {q: points[q] for q in QUESTIONS} == {q: hidden[p] for q, p in QUESTIONS.items()}
@@ -225,13 +226,13 @@ def test_nbgrader_autograde_gives_the_filled_notebook_full_marks_and_the_empty_o
 
 
 def fill_nb(nb, master):
-    from autograder.build import fill
+    from authoring.build import fill
 
     return fill(nb, solutions(master))
 
 
 def test_build_command_writes_dist_and_says_where(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "autograder", "build", str(ASSIGNMENT),
+    proc = subprocess.run([sys.executable, "-m", "rnngrade", "build", str(ASSIGNMENT),
                            "--out", str(tmp_path / "dist")], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -240,7 +241,7 @@ def test_build_command_writes_dist_and_says_where(tmp_path):
 
 
 def test_build_command_explains_a_folder_without_a_source(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "autograder", "build", str(tmp_path)],
+    proc = subprocess.run([sys.executable, "-m", "rnngrade", "build", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "expected jupytext percent scripts named NN_title.py" in proc.stderr

@@ -13,14 +13,15 @@ import jsonschema
 import nbformat
 import pytest
 
-from autograder import cli
+from authoring.cells import SECRET_MARKERS
+from rnngrade import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "submissions"
 ATTACKS = ROOT / "tests" / "fixtures" / "attacks"
 SCHEMA = json.loads((ROOT / "autograder" / "gradescope_schema.json").read_text())
 SOLUTION = EXAMPLES / "solution.py"
-HIDDEN_MARKERS = ["lstm_project", "HIDDEN_SEED", "def suites(", "CaseBuilder", "layer_legend"]
+HIDDEN_MARKERS = SECRET_MARKERS  # strings only the grader's hidden code contains
 NO_TRAINING = ("--only", "1,2,3,4,5,6")  # Part 7 trains for seconds; tests not about it skip it
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 def grade(submission: Path, tmp_path: Path, *extra: str, name="results.json"):
     out = tmp_path / name
-    proc = subprocess.run([sys.executable, "-m", "autograder", "--width", "200", "grade",
+    proc = subprocess.run([sys.executable, "-m", "rnngrade", "--width", "200", "grade",
                            str(submission), "--results", str(out), *extra],
                           capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -92,29 +93,11 @@ def test_zip_export_holding_the_notebook_scores_full_marks(tmp_path):
     assert results["score"] == 100
 
 
-BUGGY = {  # example -> (targets that must lose points, words the feedback must contain)
-    "lstm_gate_order_fiog": ({"LSTM", "BiLSTMClassifier"}, "tensors are not close"),
-    "bptt_missing_tanh_derivative": ({"rnn_bptt"}, "grads['W']: tensors are not close"),
-    "gru_z_swapped": ({"GRUCell"}, "h': tensors are not close"),
-    "bilstm_last_output": ({"BiLSTMClassifier"}, "logits: tensors are not close"),
-    "lstmcell_hardcoded_float32": ({"LSTMCell"}, "state=None"),
-    "lstm_uses_nn_lstm": ({"LSTM", "BiLSTMClassifier"}, "uses torch.nn.LSTM"),
-    "bptt_uses_autograd": ({"rnn_bptt"}, "forbidden here: autograd"),
-}
-
-
-@pytest.mark.parametrize("name", list(BUGGY))
-def test_buggy_example_loses_points_in_the_right_part(tmp_path, name):
-    targets, words = BUGGY[name]
-    results, _ = grade(EXAMPLES / f"{name}.py", tmp_path, *NO_TRAINING)
-    assert failed_targets(results) == targets, failed(results)
-    assert 0 < results["score"] < 100
-    assert any(words in out for out in failed(results).values()), failed(results)
-
-
-def test_bptt_missing_derivative_keeps_the_loss_points(tmp_path):
-    results, _ = grade(EXAMPLES / "bptt_missing_tanh_derivative.py", tmp_path, *NO_TRAINING)
-    assert set(failed(results)) == {"2.2"}
+def test_buggy_example_loses_points_in_its_own_part_only(tmp_path):
+    """One example through the CLI (every bundled example's scores: homework/test_scores.py)."""
+    results, stdout = grade(EXAMPLES / "gru_z_swapped.py", tmp_path, *NO_TRAINING)
+    assert failed_targets(results) == {"GRUCell"} and 0 < results["score"] < 100
+    assert "z and 1 - z are swapped" in json.dumps(results)
 
 
 def test_folder_of_submissions_grades_each_and_prints_a_summary(tmp_path):
@@ -123,7 +106,7 @@ def test_folder_of_submissions_grades_each_and_prints_a_summary(tmp_path):
     for name in ("solution", "gru_z_swapped"):
         shutil.copy(EXAMPLES / f"{name}.py", folder / f"{name}.py")
     out = tmp_path / "results"
-    proc = subprocess.run([sys.executable, "-m", "autograder", "--width", "200", "grade",
+    proc = subprocess.run([sys.executable, "-m", "rnngrade", "--width", "200", "grade",
                            str(folder), "--results", str(out), *NO_TRAINING],
                           capture_output=True, text=True,
                           timeout=600)
@@ -143,46 +126,63 @@ def assert_no_leak(results):
 def test_patching_torch_comparisons_gains_nothing(tmp_path):
     honest, _ = grade(EXAMPLES / "gru_z_swapped.py", tmp_path, *NO_TRAINING, name="honest.json")
     attack, _ = grade(ATTACKS / "patch_torch.py", tmp_path, *NO_TRAINING)
-    assert attack["score"] == honest["score"] < 100
-    assert failed_targets(attack) == {"GRUCell"}
+    assert attack["score"] <= honest["score"] < 100
+    assert "`.__eq__`" in failed(attack)["1.1"] or ".__eq__" in failed(attack)["1.1"]
+
+
+def test_reading_the_graders_files_with_introspection_is_refused_statically(tmp_path):
+    results, _ = grade(ATTACKS / "read_files.py", tmp_path, *NO_TRAINING)
+    assert_no_leak(results)
+    assert results["score"] == 0 and "not allowed in graded code" in failed(results)["1.1"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="file isolation needs the user switch (root)")
-def test_reading_the_graders_files_is_denied_and_nothing_leaks(tmp_path):
-    results, _ = grade(ATTACKS / "read_files.py", tmp_path, *NO_TRAINING)
+def test_reading_the_graders_files_by_their_path_is_denied_and_nothing_leaks(tmp_path):
+    """Plain open() passes the static scan: the sandbox must stop it, wherever the checkout is."""
+    import reference
+
+    secret = Path(reference.__file__).resolve().parent / "lstm.py"
+    source = SOLUTION.read_text().replace(
+        "def rnn_param_count(input_size, hidden_size, output_size):\n",
+        "def rnn_param_count(input_size, hidden_size, output_size):\n"
+        f"    try:\n        print('STOLEN', open({str(secret)!r}).read())\n"
+        "    except OSError as e:\n        print('denied:', type(e).__name__)\n", 1)
+    (tmp_path / "thief.py").write_text(source)
+    results, _ = grade(tmp_path / "thief.py", tmp_path, *NO_TRAINING)
     assert_no_leak(results)
-    assert "denied: /work/main/reference/lstm.py PermissionError" in results["output"] or \
-        not Path("/work/main/reference").exists()
+    assert results["score"] == 94  # the code is correct; stealing added nothing
+    assert "denied: PermissionError" in results["output"] and "STOLEN" not in results["output"]
 
 
 def test_writing_results_json_and_exiting_gains_nothing(tmp_path):
     results, _ = grade(ATTACKS / "write_results.py", tmp_path)
-    from autograder.judge import all_suites
+    from homework.rnn_lstm import HOMEWORK
 
     assert results["score"] == 0
-    assert len(results["tests"]) == sum(len(s.tests) for s in all_suites())
+    assert len(results["tests"]) == sum(len(s.tests) for s in HOMEWORK.suites(HOMEWORK.seed))
     assert "exited while being imported" in results["output"]
     assert_no_leak(results)
 
 
-@pytest.mark.parametrize("name,score", [("sys_exit_at_import", 100), ("os_exit_at_import", 0)])
-def test_exit_at_import_gains_nothing(tmp_path, name, score):
+@pytest.mark.parametrize("name", ["sys_exit_at_import", "os_exit_at_import"])
+def test_exit_at_import_gains_nothing(tmp_path, name):
     results, _ = grade(ATTACKS / f"{name}.py", tmp_path, *NO_TRAINING)
-    assert results["score"] == score * 94 / 100  # sys.exit after the definitions: they still count
-    assert "Importing your code failed" in results["output"]
+    assert results["score"] == 0  # code that runs at import may not exit: refused statically
+    assert "code that runs when your module is imported" in failed(results)["1.1"]
 
 
 def test_infinite_loop_in_one_part_leaves_the_others_graded(tmp_path):
-    results, _ = grade(ATTACKS / "infinite_loop.py", tmp_path, "--request-timeout", "3",
+    results, _ = grade(ATTACKS / "infinite_loop.py", tmp_path, "--request-timeout", "15",
                        *NO_TRAINING)
     assert failed_targets(results) == {"LSTMCell"}
     assert results["score"] == 94 - 9  # Parts 1-6 are worth 94
     assert any("timed out" in out for out in failed(results).values())
 
 
-def test_killing_the_parent_process_fails(tmp_path):
+def test_killing_the_parent_process_is_refused_and_costs_that_part(tmp_path):
     results, _ = grade(ATTACKS / "kill_parent.py", tmp_path, *NO_TRAINING)
-    assert results["score"] == 94
+    assert results["score"] == 94 - 2  # rnn_param_count tried it: refused statically, zero
+    assert "import signal" in failed(results)["1.1"]
 
 
 # -- the grader's own failures ----------------------------------------------------------------------

@@ -1,13 +1,14 @@
-"""autograder.sandbox and autograder.worker: confinement, timeouts, restarts, runtime guards."""
+"""autograder.sandbox and autograder.worker, end to end through a real worker process:
+confinement, timeouts, restarts, runtime guards."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 import torch
 
-from autograder.sandbox import Sandbox, WorkerFailed, _live_processes
+from autograder.protocol import CallRequest, ErrorKind
+from autograder.sandbox import Sandbox, _live_processes
 
 SOURCE = '''
 import os, torch
@@ -23,6 +24,16 @@ def net():
     import socket
     socket.create_connection(("127.0.0.1", 9))
 def shout(): print("x" * 100000); return 1
+def signal_parent():
+    import signal
+    out = []
+    for pid in (os.getppid(), 0):
+        try:
+            os.kill(pid, signal.SIGTERM)
+            out.append("sent")
+        except OSError as e:
+            out.append(type(e).__name__)
+    return " ".join(out)
 def flood():
     for _ in range(10):
         print("x" * (1 << 20))
@@ -39,59 +50,66 @@ def flood_fd_then_die():
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the user switch needs root")
 
 
-def call(sb, name, args=(), tensors=None, timeout=20):
-    return sb.request({"op": "call", "target": name, "kind": "function", "args": list(args)},
-                      tensors or {}, timeout)
+def call(sb, name, args=(), tensors=None, timeout=60):
+    return sb.request(CallRequest(name, args=tuple(args)), tensors or {}, timeout)
 
 
 @pytest.fixture(scope="module")
 def sandbox():
     with Sandbox(SOURCE) as sb:
         hello = sb.start()
-        assert hello["ok"], hello
+        assert hello.ok, hello
         yield sb
 
 
 def test_worker_reports_what_the_module_defines(sandbox):
-    assert {"add", "spin", "uid"} <= set(sandbox.hello["names"])
+    assert {"add", "spin", "uid"} <= set(sandbox.hello.names)
 
 
 def test_tensors_go_both_ways_as_safetensors(sandbox):
-    reply, tensors = call(sandbox, "add", [{"t": "x"}, {"t": "y"}],
-                          {"x": torch.ones(2), "y": torch.full((2,), 2.0)})
-    assert reply["ok"]
-    torch.testing.assert_close(tensors["o.0"], torch.full((2,), 3.0))
-    torch.testing.assert_close(tensors["o.1"], torch.tensor(6.0))
+    reply = call(sandbox, "add", [{"t": "x"}, {"t": "y"}],
+                 {"x": torch.ones(2), "y": torch.full((2,), 2.0)})
+    assert reply.ok
+    torch.testing.assert_close(reply.tensors["o.0"], torch.full((2,), 3.0))
+    torch.testing.assert_close(reply.tensors["o.1"], torch.tensor(6.0))
+
+
+def test_every_reply_echoes_its_request_id(sandbox):
+    first, second = call(sandbox, "uid"), call(sandbox, "uid")
+    assert second.id == first.id + 1
 
 
 @as_root
 def test_worker_runs_as_the_unprivileged_user(sandbox):
-    reply, _ = call(sandbox, "uid")
-    assert reply["outputs"]["v"] != 0
+    reply = call(sandbox, "uid")
+    assert reply.outputs["v"] != 0
     assert "as user rnngrade-sandbox" in sandbox.isolation.describe()
 
 
 def test_network_sockets_are_denied(sandbox):
-    reply, _ = call(sandbox, "net")
+    reply = call(sandbox, "net")
     if "on (" not in sandbox.isolation.seccomp:
         pytest.skip(f"seccomp {sandbox.isolation.seccomp}")
-    assert reply["error"]["type"] == "PermissionError"
+    assert reply.error.exc_type == "PermissionError"
+
+
+def test_signals_to_the_judge_and_its_group_are_denied(sandbox):
+    src_reply = call(sandbox, "signal_parent")
+    assert src_reply.ok and src_reply.outputs["v"] == "PermissionError PermissionError"
 
 
 def test_runtime_guard_catches_what_the_static_scan_cannot_see(sandbox):
-    reply, _ = call(sandbox, "sneaky_lstm", [{"t": "x"}], {"x": torch.randn(2, 1, 3)})
-    assert reply["error"]["type"] == "ForbiddenCall"
-    assert "torch.nn.LSTM" in reply["error"]["message"]
+    reply = call(sandbox, "sneaky_lstm", [{"t": "x"}], {"x": torch.randn(2, 1, 3)})
+    assert reply.error.kind == ErrorKind.FORBIDDEN
+    assert "torch.nn.LSTM" in reply.error.message
 
 
 def test_timeout_kills_the_worker_and_the_next_request_gets_a_fresh_one(sandbox):
     starts = sandbox.starts
-    t0 = time.monotonic()
-    with pytest.raises(WorkerFailed, match="timed out"):
-        call(sandbox, "spin", timeout=2)
-    assert time.monotonic() - t0 < 10
-    reply, tensors = call(sandbox, "add", [{"t": "x"}, {"t": "x"}], {"x": torch.ones(1)})
-    torch.testing.assert_close(tensors["o.0"], torch.full((1,), 2.0))
+    reply = call(sandbox, "spin", timeout=2)
+    assert reply.error.kind == ErrorKind.TIMEOUT and "timed out" in reply.error.message
+    reply = call(sandbox, "add", [{"t": "x"}, {"t": "x"}], {"x": torch.ones(1)})
+    torch.testing.assert_close(reply.tensors["o.0"], torch.full((1,), 2.0))
     assert sandbox.starts == starts + 1
 
 
@@ -103,32 +121,32 @@ def test_student_output_is_captured_and_truncated(sandbox):
 
 
 def test_printing_10_mib_in_a_loop_is_cut_short_and_the_call_still_succeeds(sandbox):
-    reply, _ = call(sandbox, "flood")
-    assert reply["ok"] and reply["outputs"]["v"] == 1
+    reply = call(sandbox, "flood")
+    assert reply.ok and reply.outputs["v"] == 1
     logs = list(sandbox.private.glob("output-*.log"))
     assert sum(p.stat().st_size for p in logs) < 2 << 20
     assert any(b"the rest was dropped" in p.read_bytes() for p in logs)
 
 
 def test_a_worker_that_dies_with_a_full_log_is_told_why(sandbox):
-    with pytest.raises(WorkerFailed, match="printed 8 MiB, the most it may print"):
-        call(sandbox, "flood_fd_then_die")
-    reply, _ = call(sandbox, "add", [{"t": "x"}, {"t": "x"}], {"x": torch.ones(1)})
-    assert reply["ok"]
+    reply = call(sandbox, "flood_fd_then_die")
+    assert reply.error.kind == ErrorKind.CRASHED
+    assert "printed 8 MiB, the most it may print" in reply.error.message
+    assert call(sandbox, "add", [{"t": "x"}, {"t": "x"}], {"x": torch.ones(1)}).ok
 
 
 def test_import_that_exits_is_reported_not_raised():
     with Sandbox("class A:\n    import os\n    os._exit(3)\n") as sb:
         hello = sb.start()
-    assert not hello["ok"] and hello["crashed"]
-    assert "exited while being imported (exit status 3)" in hello["error"]["message"]
+    assert not hello.ok and hello.error.kind == ErrorKind.CRASHED
+    assert "exited while being imported (exit status 3)" in hello.error.message
 
 
 def test_not_root_uses_the_same_path_without_the_user_switch(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with Sandbox("def f():\n    return 7\n") as sb:
-        assert sb.start()["ok"]
-        assert call(sb, "f")[0]["outputs"]["v"] == 7
+        assert sb.start().ok
+        assert call(sb, "f").outputs["v"] == 7
         assert "reduced" in sb.isolation.describe()
 
 
@@ -138,7 +156,7 @@ def test_a_forked_daemon_does_not_outlive_the_sandbox():
            "        time.sleep(600)\n        os._exit(0)\n    return os.getuid()\n")
     with Sandbox(src) as sb:
         sb.start()
-        uid = call(sb, "daemon")[0]["outputs"]["v"]
+        uid = call(sb, "daemon").outputs["v"]
     assert _live_processes(uid) == []
 
 
@@ -149,5 +167,51 @@ def test_two_sandboxes_at_once_get_different_users_and_do_not_kill_each_other():
         a.start(), b.start()
         assert a.pw.pw_uid != b.pw.pw_uid
         a.stop()  # kills every process of a's user, and only those
-        assert call(b, "uid")[0]["outputs"]["v"] == b.pw.pw_uid
+        assert call(b, "uid").outputs["v"] == b.pw.pw_uid
         assert b.starts == 1
+
+
+@pytest.fixture
+def world_readable_secret():
+    """A folder any user could read (unlike pytest's tmp_path, which is the owner's alone)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="rnngrade-test-secret-"))
+    folder.chmod(0o755)
+    (folder / "answers.py").write_text("SECRET = 1\n")
+    (folder / "answers.py").chmod(0o644)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+PEEK = ("def peek(path):\n    try:\n        return open(path).read()\n"
+        "    except OSError as e:\n        return type(e).__name__\n")
+
+
+@as_root
+def test_the_graders_files_are_hidden_from_the_worker_and_left_as_they_were(world_readable_secret):
+    secret = world_readable_secret
+    mode = secret.stat().st_mode
+    with Sandbox(PEEK) as sb:  # the control: readable when not hidden
+        assert call(sb, "peek", [str(secret / "answers.py")]).outputs["v"] == "SECRET = 1\n"
+    with Sandbox(PEEK, hidden=(secret,)) as sb:
+        assert call(sb, "peek", [str(secret / "answers.py")]).outputs["v"] == "PermissionError"
+        assert "hidden" in sb.isolation.files or "unreadable" in sb.isolation.files
+    assert secret.stat().st_mode == mode  # nothing of the grader's is changed for good
+    assert (secret / "answers.py").read_text() == "SECRET = 1\n"
+
+
+@as_root
+def test_without_mount_namespaces_the_files_are_locked_then_restored(world_readable_secret,
+                                                                     monkeypatch):
+    import autograder.sandbox
+
+    monkeypatch.setattr(autograder.sandbox, "mount_namespaces_work", lambda: False)
+    secret = world_readable_secret
+    mode = secret.stat().st_mode
+    with Sandbox(PEEK, hidden=(secret,)) as sb:
+        assert call(sb, "peek", [str(secret / "answers.py")]).outputs["v"] == "PermissionError"
+        assert sb.isolation.files.startswith("unreadable to other users")
+    assert secret.stat().st_mode == mode

@@ -71,6 +71,11 @@ def test_lstm_cell_rejects_wrong_hidden_shape():
 
 
 def test_lstm_initialisation_is_pytorchs_uniform_range():
+    """U(-1/sqrt(H), 1/sqrt(H)) for every parameter: inside the range, and filling it."""
     lstm = LSTM(3, 16, 2)
+    bound = 0.25  # 1/sqrt(16)
     for name, p in lstm.named_parameters():
-        assert p.abs().max() <= 0.25, name  # 1/sqrt(16)
+        assert p.abs().max() <= bound, name
+        assert p.max() > 0.8 * bound and p.min() < -0.8 * bound, name  # not zeros, not narrow
+        std = bound / 3 ** 0.5  # of U(-b, b)
+        assert abs(p.std().item() - std) < 0.25 * std, name

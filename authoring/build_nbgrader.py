@@ -19,9 +19,9 @@ import re
 from pathlib import Path
 
 import nbformat
-import yaml  # comes with otter-grader and jupytext (the 'assign' extra)
+import yaml  # PyYAML, in the assign extra
 
-from .build import BuildError, refuse_leaks, rewrite_answer
+from .cells import BuildError, refuse_leaks, rewrite_answer
 
 BLOCK = re.compile(r"^#\s+(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\s*$", re.IGNORECASE)
 TEST_CONFIG = re.compile(r'""" # BEGIN TEST CONFIG.*?""" # END TEST CONFIG\n?', re.DOTALL)
@@ -111,22 +111,12 @@ def copy_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def as_released(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """What ``nbgrader generate_assignment`` leaves of the solutions: regions and written answers
-    cleared (for the leak check; nbgrader itself writes the student version)."""
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "markdown":
-            cell.source = ""
-        elif meta.get("solution"):
-            kept, inside = [], False
-            for line in cell.source.splitlines():
-                if line.strip() in ("### BEGIN SOLUTION", "### END SOLUTION"):
-                    inside = line.strip() == "### BEGIN SOLUTION"
-                elif not inside:
-                    kept.append(line)
-            cell.source = "\n".join(kept)
-    return nb
+    """What ``nbgrader generate_assignment`` leaves of the solutions, by nbgrader's own
+    ``ClearSolutions`` preprocessor (for the leak check; nbgrader itself writes the release)."""
+    from nbgrader.preprocessors import ClearSolutions
+
+    released, _ = ClearSolutions().preprocess(copy.deepcopy(nb), {})
+    return released
 
 
 def write_course(master: nbformat.NotebookNode, name: str, course: Path) -> Path:

@@ -1,5 +1,8 @@
 """``rnngrade``: grade submissions, list the homework's parts and points.
 
+The application: it wires the engine (``autograder``), this homework (``homework.rnn_lstm``) and
+the authoring tools (``authoring``); none of them imports it.
+
     rnngrade grade SUBMISSION [--results results.json]   a notebook, .py, zip, or a folder of them
     rnngrade parts                                       the parts and the point table
     rnngrade build assignments/rnn_lstm [--out dist]     the student notebook, nbgrader course
@@ -15,47 +18,36 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import __version__
-from .homework import PARTS
-from .results import GradeReport, failsafe_report, print_report, print_summary, write_results
-
-SUBMISSION_SUFFIXES = (".ipynb", ".py", ".zip")
-
-
-def _submissions(path: Path) -> list[Path]:
-    """A folder of several submissions grades each; a folder holding one is one submission."""
-    if path.is_dir():
-        entries = [p for p in sorted(path.iterdir()) if not p.name.startswith(".")
-                   and (p.suffix in SUBMISSION_SUFFIXES or p.is_dir())]
-        if len(entries) > 1:
-            return entries
-    return [path]
-
+from autograder import __version__
+from autograder.results import (GradeReport, failsafe_report, print_report, print_summary,
+                                write_results)
+from autograder.spec import numbered
+from autograder.submission import submissions_in
+from homework.rnn_lstm import HOMEWORK
 
 def selected_suites(only: str, threads: int) -> list:
     """The hidden cases, built once per run (about 0.3 s): ``--only`` names or part numbers."""
     import torch
 
-    from .judge import all_suites
-
     torch.set_num_threads(threads)  # before the hidden cases are built
     wanted = {w.strip() for w in only.split(",") if w.strip()}
-    return [s for s in all_suites() if not wanted or s.target in wanted or str(s.part) in wanted]
+    return [s for s in HOMEWORK.suites(HOMEWORK.seed)
+            if not wanted or s.target in wanted or str(s.part) in wanted]
 
 
 def grade_one(path: Path, budget, console: Console, suites: list) -> GradeReport:
-    from .judge import grade
+    from autograder import judge
 
     start = time.monotonic()
     try:
-        return grade(path, budget, suites)
+        return judge.grade(path, HOMEWORK, budget, suites)
     except Exception as e:  # the grader's own failure: a valid results.json all the same
         console.print(f"[red]autograder error on {path.name}: {type(e).__name__}: {e}[/]")
         return failsafe_report(path.name, e, time.monotonic() - start)
 
 
 def cmd_grade(args) -> int:
-    from .judge import Budget
+    from autograder.judge import Budget
 
     console = Console(stderr=False, width=args.width)
     path = Path(args.submission)
@@ -66,7 +58,7 @@ def cmd_grade(args) -> int:
         if args.results:
             write_results(report, Path(args.results))
         return 2
-    paths = _submissions(path)
+    paths = submissions_in(path)
     several = len(paths) > 1
     reports = []
     try:
@@ -80,8 +72,9 @@ def cmd_grade(args) -> int:
         if args.results:  # written before anything is printed: a closed pipe loses nothing
             out = Path(args.results)
             write_results(report, out / f"{p.stem}.json" if several else out)
-        print_report(report, console, verbose=not args.quiet)
-        console.print(f"[dim]{report.execution_time:.1f} s[/]")
+        print_report(report, console, quiet=args.quiet)
+        if not args.quiet:
+            console.print(f"[dim]{report.execution_time:.1f} s[/]")
         if "reduced" in report.isolation and len(reports) == 1:
             console.print("[yellow]warning: not running as root, so student code runs as you; "
                           "isolation is reduced (grade as root, e.g. in the Gradescope image, "
@@ -92,14 +85,12 @@ def cmd_grade(args) -> int:
 
 
 def cmd_parts(args) -> int:
-    from .judge import _numbered, all_suites
-
     console = Console(width=args.width)
-    for part in PARTS:
+    for part in HOMEWORK.parts:
         console.print(f"Part {part.number}: {part.title} ({', '.join(part.names)})")
     console.print()
     total = 0.0
-    for _, test, number in _numbered(all_suites()):
+    for _, test, number in numbered(HOMEWORK.suites(HOMEWORK.seed)):
         console.print(f"  {number:>5}  {test.points:>4g}  {test.name}")
         total += test.points
     console.print(f"  total  {total:g} points")
@@ -107,7 +98,7 @@ def cmd_parts(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import BuildError, build
+    from authoring.build import BuildError, build
 
     try:
         built = build(Path(args.assignment), Path(args.out))
@@ -122,13 +113,13 @@ def cmd_build(args) -> int:
 
 
 def cmd_gradescope(args) -> int:
-    from . import gradescope
+    from autograder import gradescope
 
     if args.action == "build":
         out = gradescope.build_zip(Path(args.out))
         print(f"wrote {out}: upload it as the autograder (setup.sh and run_autograder at its root)")
         return 0
-    report = gradescope.run(Path(args.root), args.budget)
+    report = gradescope.run(HOMEWORK, Path(args.root), args.budget)
     print(f"{report.score:.2f} / {report.max_score:g} -> {Path(args.root) / 'results/results.json'}")
     return 0
 
@@ -149,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--threads", type=int, default=1, help="torch threads in the worker")
     g.add_argument("--only", default="", help="grade only these parts: names or part "
                                               "numbers, comma-separated (e.g. LSTM,5)")
-    g.add_argument("--quiet", action="store_true", help="one line of feedback per failed test")
+    g.add_argument("--quiet", action="store_true", help="one line per submission: the score and the failed tests")
     g.set_defaults(func=cmd_grade)
     p = sub.add_parser("parts", help="list the homework's parts and the point table")
     p.set_defaults(func=cmd_parts)

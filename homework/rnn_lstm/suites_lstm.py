@@ -5,17 +5,56 @@ Legend in messages: B batch, T time, I input_size, H hidden_size, L num_layers, 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 import reference
-
-from .cases import CaseBuilder
-from .checks import Suite, Test
-from .compare import dtype_name
+from autograder.cases import Arg, CaseBuilder, ModuleCall
+from autograder.compare import dtype_name
+from autograder.protocol import Init
+from autograder.spec import OutputSpec, Suite, Test
 
 F64, F32 = torch.float64, torch.float32
 B, T, I, H = 3, 7, 4, 5  # distinct sizes, so a transposed result cannot have the right shape
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """One hidden configuration of the LSTM layer."""
+
+    num_layers: int = 1
+    bidirectional: bool = False
+    batch_first: bool = False
+    hx_given: bool = False  # pass (h_0, c_0), else hx=None
+    bias: bool = True
+    dtype: torch.dtype = F64
+    batch: int = B
+    steps: int = T
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def label(self) -> str:
+        return (f"num_layers={self.num_layers}, "
+                f"{'bidirectional' if self.bidirectional else 'unidirectional'}, "
+                f"batch_first={self.batch_first}, {'hx given' if self.hx_given else 'hx=None'}, "
+                f"bias={self.bias}, B={self.batch}, T={self.steps}, {dtype_name(self.dtype)}")
+
+
+def lstm_outputs(batch_first: bool, directions: int) -> tuple[OutputSpec, ...]:
+    """(output, (h_n, c_n)) as nn.LSTM returns them."""
+    return (OutputSpec("output", (0,), "(B, T, D*H)" if batch_first else "(T, B, D*H)",
+                       1 if batch_first else 0, directions=directions),
+            OutputSpec("h_n", (1, 0), "(L*D, B, H)", directions=directions, stacked=True),
+            OutputSpec("c_n", (1, 1), "(L*D, B, H)", directions=directions, stacked=True))
+
+
+CELL_HC = (OutputSpec("h'", (0,), "(B, H)"), OutputSpec("c'", (1,), "(B, H)"))
+CELL_H = (OutputSpec("h'", (), "(B, H)"),)
+LOGITS = (OutputSpec("logits", (), "(B, K)"),)
 
 
 def tests(target: str, points: dict[str, float], title: str | None = None) -> list[Test]:
@@ -45,23 +84,20 @@ def cell_legend(gates: str, extra=()) -> dict[str, str]:
             "bias_hh": f"({gates},)", **{n: "(3H, H)" for n in extra}}
 
 
-def lstm_cases(b: CaseBuilder, configs) -> list:
+def lstm_cases(b: CaseBuilder, configs: list[LSTMConfig]) -> list:
     cases = []
-    for L, bi, bf, init, bias, dtype, (bb, tt) in configs:
-        D = 2 if bi else 1
-        x = b.randn(*((bb, tt, I) if bf else (tt, bb, I)), dtype=dtype)
-        hx = [("h_0", b.randn(L * D, bb, H, dtype=dtype)),
-              ("c_0", b.randn(L * D, bb, H, dtype=dtype))] if init else None
-        kw = dict(num_layers=L, bias=bias, batch_first=bf, bidirectional=bi)
-        label = (f"num_layers={L}, {'bidirectional' if bi else 'unidirectional'}, "
-                 f"batch_first={bf}, {'hx given' if init else 'hx=None'}, bias={bias}, "
-                 f"B={bb}, T={tt}, {dtype_name(dtype)}")
-        out_legend = "(B, T, D*H)" if bf else "(T, B, D*H)"
-        cases.append(b.module_case(
-            label, "LSTM", nn.LSTM(I, H, **kw), [I, H], kw, [("input", x), hx],
-            [("output", (0,), out_legend, 1 if bf else 0), ("h_n", (1, 0), "(L*D, B, H)", None),
-             ("c_n", (1, 1), "(L*D, B, H)", None)],
-            "(output, (h_n, c_n))", dtype, layer_legend("4H", L, bi)))
+    for c in configs:
+        L, D, dtype = c.num_layers, c.directions, c.dtype
+        x = b.randn(*((c.batch, c.steps, I) if c.batch_first else (c.steps, c.batch, I)),
+                    dtype=dtype)
+        hx = (Arg("h_0", b.randn(L * D, c.batch, H, dtype=dtype)),
+              Arg("c_0", b.randn(L * D, c.batch, H, dtype=dtype))) if c.hx_given else None
+        kw = dict(num_layers=L, bias=c.bias, batch_first=c.batch_first,
+                  bidirectional=c.bidirectional)
+        cases.append(b.module_case(c.label(), ModuleCall(
+            "LSTM", nn.LSTM(I, H, **kw), Init((I, H), kw), (Arg("input", x), hx),
+            lstm_outputs(c.batch_first, D), "(output, (h_n, c_n))", dtype,
+            layer_legend("4H", L, c.bidirectional))))
     return cases
 
 
@@ -74,17 +110,16 @@ def cell_cases(b: CaseBuilder, target: str, make, gates: str, state: int, extra=
                                   (True, not bias_option, F64, 1), (True, True, F32, B)]:
         x = b.randn(bb, I, dtype=dtype)
         if state == 2:
-            st = [("h", b.randn(bb, H, dtype=dtype)), ("c", b.randn(bb, H, dtype=dtype))]
-            outs = [("h'", (0,), "(B, H)", None), ("c'", (1,), "(B, H)", None)]
-            returns = "(h', c')"
+            st = (Arg("h", b.randn(bb, H, dtype=dtype)), Arg("c", b.randn(bb, H, dtype=dtype)))
+            outs, returns = CELL_HC, "(h', c')"
         else:
-            st = ("hx", b.randn(bb, H, dtype=dtype))
-            outs, returns = [("h'", (), "(B, H)", None)], "h'"
+            st = Arg("hx", b.randn(bb, H, dtype=dtype))
+            outs, returns = CELL_H, "h'"
         label = f"{'state given' if init else 'state=None'}, bias={bias}, B={bb}, {dtype_name(dtype)}"
         kwargs = {"bias": bias} if bias_option else {}
-        cases.append(b.module_case(label, target, make(bias), [I, H], kwargs,
-                                   [("x", x), st if init else None], outs, returns, dtype,
-                                   cell_legend(gates, extra)))
+        cases.append(b.module_case(label, ModuleCall(
+            target, make(bias), Init((I, H), kwargs), (Arg("x", x), st if init else None), outs,
+            returns, dtype, cell_legend(gates, extra))))
     return cases
 
 
@@ -93,57 +128,57 @@ def classifier_cases(b: CaseBuilder) -> list:
     for L, K, dtype in [(1, 3, F64), (2, 6, F64), (3, 2, F32)]:
         torch.manual_seed(0)
         x = b.randn(B, T, I, dtype=dtype)
-        cases.append(b.module_case(
-            f"num_layers={L}, num_classes={K}, {dtype_name(dtype)}", "BiLSTMClassifier",
-            reference.BiLSTMClassifier(I, H, L, K), [I, H, L, K], {}, [("x", x)],
-            [("logits", (), "(B, K)", None)], "logits", dtype,
+        cases.append(b.module_case(f"num_layers={L}, num_classes={K}, {dtype_name(dtype)}",
+                                   ModuleCall(
+            "BiLSTMClassifier", reference.BiLSTMClassifier(I, H, L, K), Init((I, H, L, K)),
+            (Arg("x", x),), LOGITS, "logits", dtype,
             {"fc.weight": "(K, 2H)", "fc.bias": "(K,)",
-             **{f"lstm.{k}": v for k, v in layer_legend("4H", L, True).items()}}))
+             **{f"lstm.{k}": v for k, v in layer_legend("4H", L, True).items()}})))
     return cases
 
 
-def device_suite(b: CaseBuilder, target: str, part: int, make, init_args: list,
-                 init_kwargs: dict, inputs, outs, returns: str) -> Suite:
+def device_suite(b: CaseBuilder, target: str, part: int, make, init: Init, inputs, outs,
+                 returns: str) -> Suite:
     """The same call with every input on the meta device (no GPU needed), and on CUDA when the
     judge has one: code that makes a tensor without ``device=x.device`` fails here."""
     devices = ["meta"] + (["cuda"] if torch.cuda.is_available() else [])
-    cases = [b.module_case(f"inputs on the {d} device", target, make(), init_args, init_kwargs,
-                           inputs(), outs, returns, F64, device=d) for d in devices]
+    cases = [b.module_case(f"inputs on the {d} device", ModuleCall(
+        target, make(), init, inputs(), outs, returns, F64, device=d)) for d in devices]
     return Suite(target, part, [Test(f"{target}: runs on the device of its inputs (no "
                                      "hard-coded device)", "shapes", 1)], cases)
 
 
 def device_suites(b: CaseBuilder) -> list[Suite]:
-    hc = [("h'", (0,), "(B, H)", None), ("c'", (1,), "(B, H)", None)]
-    cell_in = lambda: [("x", b.randn(B, I)), None]  # state=None: the zeros are made inside
-    lstm_out = [("output", (0,), "(T, B, D*H)", 0), ("h_n", (1, 0), "(L*D, B, H)", None),
-                ("c_n", (1, 1), "(L*D, B, H)", None)]
+    cell_in = lambda: (Arg("x", b.randn(B, I)), None)  # state=None: the zeros are made inside
+    lstm_out = tuple(OutputSpec(o.name, o.path, o.legend, o.time_dim)
+                     for o in lstm_outputs(False, 1))
     return [
-        device_suite(b, "LSTMCell", 4, lambda: nn.LSTMCell(I, H), [I, H], {}, cell_in, hc,
+        device_suite(b, "LSTMCell", 4, lambda: nn.LSTMCell(I, H), Init((I, H)), cell_in, CELL_HC,
                      "(h', c')"),
-        device_suite(b, "LSTM", 4, lambda: nn.LSTM(I, H, 2), [I, H], {"num_layers": 2},
-                     lambda: [("input", b.randn(T, B, I)), None], lstm_out,
+        device_suite(b, "LSTM", 4, lambda: nn.LSTM(I, H, 2), Init((I, H), {"num_layers": 2}),
+                     lambda: (Arg("input", b.randn(T, B, I)), None), lstm_out,
                      "(output, (h_n, c_n))"),
-        device_suite(b, "PeepholeLSTMCell", 5, lambda: reference.PeepholeLSTMCell(I, H), [I, H],
-                     {}, cell_in, hc, "(h', c')"),
-        device_suite(b, "CoupledLSTMCell", 5, lambda: reference.CoupledLSTMCell(I, H), [I, H], {},
-                     cell_in, hc, "(h', c')"),
-        device_suite(b, "GRUCell", 5, lambda: nn.GRUCell(I, H), [I, H], {}, cell_in,
-                     [("h'", (), "(B, H)", None)], "h'"),
+        device_suite(b, "PeepholeLSTMCell", 5, lambda: reference.PeepholeLSTMCell(I, H),
+                     Init((I, H)), cell_in, CELL_HC, "(h', c')"),
+        device_suite(b, "CoupledLSTMCell", 5, lambda: reference.CoupledLSTMCell(I, H),
+                     Init((I, H)), cell_in, CELL_HC, "(h', c')"),
+        device_suite(b, "GRUCell", 5, lambda: nn.GRUCell(I, H), Init((I, H)), cell_in, CELL_H,
+                     "h'"),
         device_suite(b, "BiLSTMClassifier", 6, lambda: reference.BiLSTMClassifier(I, H, 2, 3),
-                     [I, H, 2, 3], {}, lambda: [("x", b.randn(B, T, I))],
-                     [("logits", (), "(B, K)", None)], "logits"),
+                     Init((I, H, 2, 3)), lambda: (Arg("x", b.randn(B, T, I)),), LOGITS,
+                     "logits"),
     ]
 
 
-def suites(seed: int) -> list[Suite]:
-    b = CaseBuilder(seed)
-    uni = [  # (L, bidirectional, batch_first, hx given, bias, dtype, (B, T))
-        (1, False, False, False, True, F64, (B, T)), (1, False, True, True, True, F64, (B, T)),
-        (2, False, False, True, True, F64, (B, T)), (3, False, True, False, False, F64, (B, T)),
-        (2, False, False, True, True, F32, (B, T)), (1, False, False, True, True, F64, (1, 1))]
-    bi = [(1, True, False, True, True, F64, (B, T)), (2, True, True, False, True, F64, (B, T)),
-          (3, True, False, True, False, F32, (B, T)), (2, True, True, True, True, F64, (1, 1))]
+def suites(b: CaseBuilder) -> list[Suite]:
+    C = LSTMConfig
+    uni = [C(), C(batch_first=True, hx_given=True), C(num_layers=2, hx_given=True),
+           C(num_layers=3, batch_first=True, bias=False),
+           C(num_layers=2, hx_given=True, dtype=F32), C(hx_given=True, batch=1, steps=1)]
+    bi = [C(bidirectional=True, hx_given=True),
+          C(num_layers=2, bidirectional=True, batch_first=True),
+          C(num_layers=3, bidirectional=True, hx_given=True, bias=False, dtype=F32),
+          C(num_layers=2, bidirectional=True, batch_first=True, hx_given=True, batch=1, steps=1)]
     return [
         Suite("LSTMCell", 4, tests("LSTMCell", {"parameters": 1, "shapes": 1, "values": 4,
                                                  "gradients": 2}),

@@ -1,8 +1,20 @@
 """The usual mistakes, each a hint and the outputs a submission making it would return.
 
 ``MISTAKES[target](replay)`` yields ``(hint, compute)`` pairs; ``diagnosis.diagnose`` calls
-``compute()`` only for failed cases. Every candidate is built from ``torch.nn`` or ``reference``
-with one deliberate change, on the case's own weights and inputs.
+``compute()`` only for failed cases. Every candidate is ``torch.nn`` or ``reference`` itself, run
+on transformed weights, inputs or outputs, so no equation is written twice:
+
+- a gate block order: the weights' row blocks permuted;
+- a sigmoid gate and its complement swapped (z and 1 - z, f and 1 - f): that block negated,
+  since sigma(-a) = 1 - sigma(a);
+- an input gate of 1 (the coupled cell's ungated write): an LSTM cell whose i block is saturated;
+- a peephole looking at the old cell state: an LSTM cell whose input is [x, C_{t-1}];
+- the lecture's GRU: ``reference.LectureGRUCell``; other nonlinearities: ``reference.lstm``'s
+  ``lstm_step_with``; a bias never added, a state ignored, a layout mix-up: zeroed weights,
+  dropped inputs, permuted outputs.
+
+Only BPTT's mistakes live inside its backward recursion, which no transform of the right answer
+can express: ``bptt_with`` replays the lecture's recursion with the one step a student got wrong.
 """
 from __future__ import annotations
 
@@ -14,11 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 
 import reference
+from autograder.diagnosis import Replay
+from reference.lstm import lstm_step_with
 from reference.rnn import rnn_hidden_states
 
-from .diagnosis import Replay
-
-sig, tanh, ident = torch.sigmoid, torch.tanh, (lambda t: t)
 WEIGHT = re.compile(r"(^|\.)(weight|bias)_(ih|hh)")
 
 
@@ -41,6 +52,19 @@ def zeroed(state_dict: dict, which: str) -> dict:
             for k, v in state_dict.items()}
 
 
+def negated(state_dict: dict, canonical: str, gate: str) -> dict:
+    """Weights with gate block ``gate`` negated: sigma(-a) = 1 - sigma(a) swaps the gate with its
+    complement (z with 1 - z, f with 1 - f)."""
+    out = {}
+    for k, v in state_dict.items():
+        if WEIGHT.search(k):
+            blocks = list(v.chunk(len(canonical), 0))
+            blocks[canonical.index(gate)] = -blocks[canonical.index(gate)]
+            v = torch.cat(blocks)
+        out[k] = v
+    return out
+
+
 def gate_orders(r: Replay, canonical: str, layer: str, make, suffix: str = ""):
     """Every other order of the gate blocks: what ``make()`` computes on permuted weights."""
     for order in itertools.permutations(canonical):
@@ -51,29 +75,24 @@ def gate_orders(r: Replay, canonical: str, layer: str, make, suffix: str = ""):
             yield hint, lambda o=order: r.module(make(), permuted(r.state_dict, o, canonical))
 
 
-def lstm_step_with(act_ifo=sig, act_g=tanh, cell_out=tanh):
-    def step(gi, state, p):
-        h, c = state
-        gates = torch.addmm(gi, h, p["weight_hh"].t())
-        i, f, g, o = gates.chunk(4, dim=1)
-        c = act_ifo(f) * c + act_ifo(i) * act_g(g)
-        return act_ifo(o) * cell_out(c), c
-    return step
-
-
 def variant(base_layer, base_cell, step):
+    """The reference's layer and cell with another step function."""
     cell = type("Mistaken" + base_cell.__name__, (base_cell,), {"step": staticmethod(step)})
     return type("Mistaken" + base_layer.__name__, (base_layer,), {"cell": cell}), cell
 
 
+def ident(t):
+    return t
+
+
 LSTM_STEPS = [
     ("h = o * c: the output skips the tanh of the cell state; it is h = o * tanh(c)",
-     lstm_step_with(cell_out=ident)),
+     lstm_step_with(output=ident)),
     ("the candidate g uses a sigmoid where a tanh belongs (g = tanh(W_ig x + W_hg h + b_g))",
-     lstm_step_with(act_g=sig)),
+     lstm_step_with(candidate=torch.sigmoid)),
     ("the gates i, f, o use tanh where a sigmoid belongs (gates lie between 0 and 1)",
-     lstm_step_with(act_ifo=tanh)),
-    ("the gates i, f, o have no sigmoid at all", lstm_step_with(act_ifo=ident)),
+     lstm_step_with(gate=torch.tanh)),
+    ("the gates i, f, o have no sigmoid at all", lstm_step_with(gate=ident)),
 ]
 
 
@@ -135,20 +154,21 @@ def lstm_mistakes(r: Replay):
 
 def peephole_mistakes(r: Replay):
     I, H = r.init_args
+    sd = r.state_dict
 
-    def o_old_c(gi, state, p):
-        h, c = state
-        gates = torch.addmm(gi, h, p["weight_hh"].t())
-        i, f, g, o = gates.chunk(4, dim=1)
-        peep = F.linear(c, p["weight_ch"])  # all three look at C_{t-1}
-        i, f, o = sig(i + peep[:, :H]), sig(f + peep[:, H:2 * H]), sig(o + peep[:, 2 * H:])
-        c = f * c + i * tanh(g)
-        return o * tanh(c), c
+    def o_sees_old_c():
+        """All three gates look at C_{t-1}: an LSTM cell on the input [x, C_{t-1}]."""
+        w_ci, w_cf, w_co = sd["weight_ch"].chunk(3)
+        w_c = torch.cat([w_ci, w_cf, torch.zeros_like(w_ci), w_co])  # (4H, H): no peephole on g
+        x, (h, c) = r.inputs[0], r.inputs[1]
+        cell = {**{k: v for k, v in sd.items() if k != "weight_ch"},
+                "weight_ih": torch.cat([sd["weight_ih"], w_c], dim=1)}  # (4H, I + H)
+        return r.module(reference.LSTMCell(I + H, H), cell, [torch.cat([x, c], 1), (h, c)])
 
-    make = lambda step: variant(reference.PeepholeLSTM, reference.PeepholeLSTMCell, step)[1](I, H)
-    yield ("the output gate looks at the old cell state C_{t-1}; in this variant it looks at the "
-           "new C_t (i and f look at C_{t-1})"), lambda: r.module(make(o_old_c))
-    no_peep = {k: v for k, v in r.state_dict.items() if k != "weight_ch"}
+    if r.inputs[1] is not None:
+        yield ("the output gate looks at the old cell state C_{t-1}; in this variant it looks at "
+               "the new C_t (i and f look at C_{t-1})"), o_sees_old_c
+    no_peep = {k: v for k, v in sd.items() if k != "weight_ch"}
     yield "the gates do not look at the cell state at all (weight_ch is unused)", \
         lambda: r.module(reference.LSTMCell(I, H), no_peep)
     yield from gate_orders(r, "ifgo", "the peephole LSTM",
@@ -157,49 +177,38 @@ def peephole_mistakes(r: Replay):
 
 def coupled_mistakes(r: Replay):
     I, H = r.init_args
+    sd = r.state_dict
 
-    def step_with(mix):
-        def step(gi, state, p):
-            h, c = state
-            f, g, o = torch.addmm(gi, h, p["weight_hh"].t()).chunk(3, dim=1)
-            c = mix(sig(f), c, tanh(g))
-            return sig(o) * tanh(c), c
-        return step
+    def ungated_write():
+        """C = f * C + g: an LSTM cell whose input gate is saturated at 1."""
+        f, g, o = sd["weight_ih"].chunk(3)  # (H, I) each
+        f_h, g_h, o_h = sd["weight_hh"].chunk(3)  # (H, H) each
+        i_bias = torch.full_like(sd["bias_ih"][:H], 1e4)  # sigma(1e4) = 1 exactly
+        cell = {"weight_ih": torch.cat([torch.zeros_like(f), f, g, o]),
+                "weight_hh": torch.cat([torch.zeros_like(f_h), f_h, g_h, o_h]),
+                "bias_ih": torch.cat([i_bias, sd["bias_ih"]]),
+                "bias_hh": torch.cat([torch.zeros_like(i_bias), sd["bias_hh"]])}
+        return r.module(reference.LSTMCell(I, H), cell)
 
-    make = lambda step: variant(reference.CoupledLSTM, reference.CoupledLSTMCell, step)[1](I, H)
     yield ("the new content is written ungated, C = f * C + g, as if an input gate of 1 were "
-           "kept; the coupled cell writes (1 - f) * g"),\
-        lambda: r.module(make(step_with(lambda f, c, g: f * c + g)))
+           "kept; the coupled cell writes (1 - f) * g"), ungated_write
     yield "f and 1 - f are swapped: the coupled cell keeps f * C_{t-1} and writes (1 - f) * g", \
-        lambda: r.module(make(step_with(lambda f, c, g: (1 - f) * c + f * g)))
+        lambda: r.module(reference.CoupledLSTMCell(I, H), negated(sd, "fgo", "f"))
     yield from gate_orders(r, "fgo", "the coupled cell", lambda: reference.CoupledLSTMCell(I, H))
 
 
 def gru_mistakes(r: Replay):
     I, H = r.init_args
     bias = r.init_kwargs.get("bias", True)
-
-    def step_with(reset_first: bool, z_swapped: bool):
-        def step(gi, state, p):
-            (h,) = state
-            i_r, i_z, i_n = gi.chunk(3, dim=1)
-            w_r, w_z, w_n = p["weight_hh"].chunk(3)
-            b_r, b_z, b_n = p["bias_hh"].chunk(3) if p["bias_hh"] is not None else (None,) * 3
-            r_ = sig(i_r + F.linear(h, w_r, b_r))
-            z = sig(i_z + F.linear(h, w_z, b_z))
-            n = tanh(i_n + (F.linear(r_ * h, w_n, b_n) if reset_first else r_ * F.linear(h, w_n, b_n)))
-            return ((z * n + (1 - z) * h) if z_swapped else ((1 - z) * n + z * h),)
-        return step
-
-    make = lambda step: variant(reference.GRU, reference.GRUCell, step)[1](I, H, bias)
+    z_swapped = negated(r.state_dict, "rzn", "z")
     yield ("your GRUCell computes the lecture's formula: reset applied to h before the matrix "
            "product and z, 1 - z swapped. PyTorch applies r after (r * (W_hn h + b_hn)) and "
-           "returns (1 - z) * n + z * h"), lambda: r.module(make(step_with(True, True)))
+           "returns (1 - z) * n + z * h"), lambda: r.module(reference.LectureGRUCell(I, H, bias))
     yield "z and 1 - z are swapped: PyTorch returns h' = (1 - z) * n + z * h", \
-        lambda: r.module(make(step_with(False, True)))
+        lambda: r.module(nn.GRUCell(I, H, bias=bias), z_swapped)
     yield ("the reset gate is applied to h before the matrix product (the lecture's form); "
            "PyTorch computes n = tanh(W_in x + b_in + r * (W_hn h + b_hn))"),\
-        lambda: r.module(make(step_with(True, False)))
+        lambda: r.module(reference.LectureGRUCell(I, H, bias), z_swapped)  # its z swap undone
     yield from gate_orders(r, "rzn", "nn.GRUCell", lambda: nn.GRUCell(I, H, bias=bias))
     if r.inputs[1] is not None:
         yield "the hidden state hx you are given is ignored (you start from zeros)", \
@@ -229,39 +238,45 @@ def classifier_mistakes(r: Replay):
               "layer's, h_n[-2] and h_n[-1]", reading(lambda out, h_n: torch.cat([h_n[0], h_n[1]], 1))
 
 
-def rnn_forward_with(x, h0, p, act=tanh, transpose_w=False, softmax_dim=-1, shift_h=False):
-    W = p["W"].t() if transpose_w else p["W"]
+def linear_rnn_forward(x, h0, p):
+    """The RNN with h_t = a_t (no tanh): the one forward mistake no transform of the reference's
+    results can express."""
     h, hs = h0, []
-    for t in range(x.size(1)):
-        h = act(p["b"] + h @ W.t() + x[:, t] @ p["U"].t())
+    for x_t in x.unbind(1):
+        h = p["b"] + h @ p["W"].t() + x_t @ p["U"].t()  # (B, H)
         hs.append(h)
     h_all = torch.stack(hs, dim=1)  # (B, T, H)
-    y_hat = torch.softmax(F.linear(h_all, p["V"], p["c"]), dim=softmax_dim)
-    return y_hat, (torch.cat([h0.unsqueeze(1), h_all[:, :-1]], 1) if shift_h else h_all)
+    return torch.softmax(F.linear(h_all, p["V"], p["c"]), dim=-1), h_all
 
 
 def rnn_forward_mistakes(r: Replay):
-    for hint, kw in [
-        ("W is used transposed: a_t = b + W h_{t-1} + U x_t means h_prev @ W.T in batched form",
-         dict(transpose_w=True)),
-        ("the softmax runs over the time axis; it normalises over the K classes (dim=-1)",
-         dict(softmax_dim=1)),
-        ("the softmax runs over the batch; it normalises over the K classes (dim=-1)",
-         dict(softmax_dim=0)),
-        ("h holds h_0..h_{T-1}; it should hold h_1..h_T (the states after each step)",
-         dict(shift_h=True)),
-        ("h_t has no tanh: h_t = tanh(a_t)", dict(act=ident)),
-    ]:
-        yield hint, lambda kw=kw: r.function(lambda *a: rnn_forward_with(*a, **kw))
+    x, h0, p = r.inputs
+
+    def softmax_over(dim):
+        _, h = reference.rnn_forward(x, h0, p)  # (B, T, H)
+        return [torch.softmax(F.linear(h, p["V"], p["c"]), dim=dim), h]
+
+    def shifted():
+        y_hat, h = reference.rnn_forward(x, h0, p)
+        return [y_hat, torch.cat([h0.unsqueeze(1), h[:, :-1]], 1)]  # h_0..h_{T-1}
+
+    yield ("W is used transposed: a_t = b + W h_{t-1} + U x_t means h_prev @ W.T in batched form",
+           lambda: r.function(reference.rnn_forward, [x, h0, {**p, "W": p["W"].t()}]))
+    yield ("the softmax runs over the time axis; it normalises over the K classes (dim=-1)",
+           lambda: softmax_over(1))
+    yield ("the softmax runs over the batch; it normalises over the K classes (dim=-1)",
+           lambda: softmax_over(0))
+    yield "h holds h_0..h_{T-1}; it should hold h_1..h_T (the states after each step)", shifted
+    yield "h_t has no tanh: h_t = tanh(a_t)", lambda: r.function(linear_rnn_forward)
 
 
-def bptt_with(x, y, h0, p, tanh_grad=True, shift=True, through_time=True, time_mean=False):
+def bptt_with(x, y, h0, p, tanh_grad=True, shift=True, through_time=True):
+    """The lecture's BPTT recursion with one step changed (the reference's forward pass)."""
     B, T, _ = x.shape
     h = torch.stack(rnn_hidden_states(x, h0, p), dim=1)  # (B, T, H)
     o = F.linear(h, p["V"], p["c"])
-    scale = B * (T if time_mean else 1)
-    loss = F.cross_entropy(o.flatten(0, 1), y.flatten(), reduction="sum") / scale
-    d_o = (torch.softmax(o, -1) - F.one_hot(y, o.size(-1)).to(o.dtype)) / scale
+    loss = F.cross_entropy(o.flatten(0, 1), y.flatten(), reduction="sum") / B
+    d_o = (torch.softmax(o, -1) - F.one_hot(y, o.size(-1)).to(o.dtype)) / B
     d_a, nxt = torch.empty_like(h), torch.zeros_like(h0)
     for t in range(T - 1, -1, -1):
         d_h = d_o[:, t] @ p["V"] + (nxt @ p["W"] if through_time else 0)
@@ -282,10 +297,17 @@ def bptt_mistakes(r: Replay):
          dict(shift=False)),
         ("the gradient is not carried back through time: dL/dh_t must include "
          "dL/da_{t+1} W from the next step", dict(through_time=False)),
-        ("the loss is averaged over time; it is the mean over the batch of the sum over time",
-         dict(time_mean=True)),
     ]:
         yield hint, lambda kw=kw: r.function(lambda *a: bptt_with(*a, **kw))
+    T = r.inputs[0].size(1)
+
+    def time_mean():  # the right answer, divided by T
+        loss, grads = reference.rnn_bptt(*r.inputs)
+        return [loss / T] + [grads[path[1]] / T for path in r.paths[1:]]
+
+    if T > 1:
+        yield ("the loss is averaged over time; it is the mean over the batch of the sum over "
+               "time"), time_mean
 
 
 def grad_norm_mistakes(r: Replay):

@@ -19,15 +19,16 @@ import torch.nn.functional as F
 from torch import nn
 
 import reference
+from autograder.evaluation import error_message
+from autograder.protocol import Init, Key, Reply, TrainConfig, TrainRequest
+from autograder.spec import Case, Item, Suite, Test
 from reference.tasks import adding_problem
-
-from .checks import Case, Item, Suite, Test, error_message
 
 T, HIDDEN, POOL, VAL, TEST = 50, 32, 8192, 1000, 2000
 FULL_CREDIT_MSE, NO_CREDIT_MSE = 0.01, 0.1
-CONFIG = {  # HOMEWORK.md's calibrated configuration, with early stopping at half the target
-    "hidden_size": HIDDEN, "lr": 1e-2, "batch_size": 64, "clip_norm": 1.0, "max_steps": 1500,
-    "eval_every": 50, "stop_below": FULL_CREDIT_MSE / 2}
+CONFIG = TrainConfig(  # HOMEWORK.md's calibrated configuration, early stopping at half the target
+    hidden_size=HIDDEN, lr=1e-2, batch_size=64, clip_norm=1.0, max_steps=1500, eval_every=50,
+    stop_below=FULL_CREDIT_MSE / 2)
 TRAIN_TIMEOUT_S = 240.0  # a loop LSTM needs about 10 s here; Gradescope's 0.5 vCPU is slower
 
 
@@ -40,12 +41,14 @@ def credit(mse: float) -> float:
 
 
 def held_out_mse(tensors: dict, x: torch.Tensor, y: torch.Tensor) -> tuple[float | None, str | None]:
-    """Load the returned weights into the trusted model; (MSE, None) or (None, why not)."""
+    """Load the returned weights (``trained.core.*``, ``trained.readout.*``) into the trusted
+    model; (MSE, None) or (None, why not)."""
     lstm, readout = reference.LSTM(2, HIDDEN, batch_first=True), nn.Linear(HIDDEN, 1)
-    for prefix, module in (("core.", lstm), ("readout.", readout)):
+    for prefix, module in ((f"{Key.TRAINED}core.", lstm), (f"{Key.TRAINED}readout.", readout)):
         got = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
         want = module.state_dict()
-        if set(got) != set(want) or any(got[k].shape != want[k].shape for k in want):
+        if set(got) != set(want) or any(not isinstance(got[k], torch.Tensor)
+                                        or got[k].shape != want[k].shape for k in want):
             names = ", ".join(f"{k} {tuple(v.shape)}" for k, v in want.items())
             return None, (f"the trained LSTM's parameters are not those of nn.LSTM(2, {HIDDEN}) "
                           f"(expected {names}); got {', '.join(sorted(got)) or 'none'}")
@@ -56,17 +59,17 @@ def held_out_mse(tensors: dict, x: torch.Tensor, y: torch.Tensor) -> tuple[float
     return se / y.numel(), None
 
 
-def judge_training(x_test, y_test, reply: dict, tensors: dict) -> list[Item]:
+def judge_training(x_test, y_test, reply: Reply) -> list[Item]:
     name = "adding problem"
-    if not reply.get("ok"):
-        return [Item("values", name, f"training your LSTM failed: "
-                                     f"{error_message(reply.get('error', {}))}")]
-    mse, why = held_out_mse(tensors, x_test, y_test)
+    if not reply.ok:
+        why = error_message(reply.error) if reply.error else "no reason given"
+        return [Item("values", name, f"training your LSTM failed: {why}")]
+    mse, why = held_out_mse(reply.tensors, x_test, y_test)
     if mse is None:
         return [Item("values", name, why)]
     earned = credit(mse)
-    own = reply["history"][-1][1] if reply.get("history") else float("nan")
-    msg = (f"after {reply.get('steps')} training steps, held-out MSE {mse:.4f} (full credit at "
+    own = reply.history[-1][1] if reply.history else float("nan")
+    msg = (f"after {reply.steps} training steps, held-out MSE {mse:.4f} (full credit at "
            f"or below {FULL_CREDIT_MSE}, none from {NO_CREDIT_MSE}; predicting the mean gives "
            f"0.167)")
     if own < FULL_CREDIT_MSE and earned < 1:
@@ -84,11 +87,11 @@ def suites(seed: int) -> list[Suite]:
     x, y = adding_problem(POOL, T, gen)
     x_val, y_val = adding_problem(VAL, T, gen)
     x_test, y_test = adding_problem(TEST, T, gen)  # stays in the judge
-    request = {"op": "train", "target": "LSTM", "seed": seed, "config": CONFIG,
-               "init": {"args": [2, HIDDEN], "kwargs": {"batch_first": True}},
-               "to": {"dtype": "float32"}, "timeout": TRAIN_TIMEOUT_S}
-    case = Case(f"adding problem, T={T}, hidden_size={HIDDEN}, at most {CONFIG['max_steps']} "
-                "steps", request, {"x_train": x, "y_train": y, "x_val": x_val, "y_val": y_val},
-                [], "", judge=partial(judge_training, x_test, y_test))
+    request = TrainRequest("LSTM", Init((2, HIDDEN), {"batch_first": True}), CONFIG,
+                           dtype="float32", seed=seed)
+    data = {"x_train": x, "y_train": y, "x_val": x_val, "y_val": y_val}
+    case = Case(f"adding problem, T={T}, hidden_size={HIDDEN}, at most {CONFIG.max_steps} "
+                "steps", request, {f"{Key.TRAIN_DATA}{k}": v for k, v in data.items()}, [], "",
+                timeout_s=TRAIN_TIMEOUT_S, judge=partial(judge_training, x_test, y_test))
     return [Suite("LSTM", 7, [Test("LSTM: learns the adding problem (long-range dependency)",
                                    "values", 6)], [case])]

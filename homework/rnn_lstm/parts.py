@@ -1,15 +1,7 @@
 """The parts of the homework (../shared/HOMEWORK.md): the names students implement, by part."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Part:
-    number: int
-    title: str
-    names: tuple[str, ...]  # functions and classes the student defines
-
+from autograder.spec import Part
 
 PARTS = (
     Part(1, "Vanilla RNN", ("rnn_param_count", "rnn_forward")),

@@ -8,10 +8,9 @@ import torch
 import torch.nn.functional as F
 
 import reference
-
-from .cases import CaseBuilder, params_spec
-from .checks import Out, Suite, Test
-from .compare import dtype_name
+from autograder.cases import CaseBuilder, params_spec
+from autograder.compare import dtype_name
+from autograder.spec import Out, OutputSpec, Suite, Test
 
 F64, F32 = torch.float64, torch.float32
 GRAD_NAMES = ("U", "W", "V", "b", "c", "h0")
@@ -47,10 +46,10 @@ def autograd_bptt(x, y, h0, params):
 SIZES = [(3, 6, 4, 5, 2, F64), (1, 1, 4, 5, 2, F64), (2, 9, 3, 7, 4, F64), (3, 6, 4, 5, 2, F32)]
 
 
-def suites(seed: int) -> list[Suite]:
-    b = CaseBuilder(seed)
+def suites(b: CaseBuilder) -> list[Suite]:
     count = [b.function_case(f"I={i}, H={h}, K={k}", "rnn_param_count", [i, h, k], {},
-                             [Out("count", reference.rnn_param_count(i, h, k))], "an int")
+                             [Out(OutputSpec("count"), reference.rnn_param_count(i, h, k))],
+                             "an int")
              for i, h, k in [(3, 5, 2), (10, 20, 7), (1, 1, 1)]]
     forward, bptt, norms = [], [], []
     for B, T, I, H, K, dtype in SIZES:
@@ -59,20 +58,21 @@ def suites(seed: int) -> list[Suite]:
         args, tensors = problem_args(x, y, h0, params, with_y=False)
         forward.append(b.function_case(
             label(B, T, I, H, K, dtype), "rnn_forward", args, tensors,
-            [Out("y_hat", y_hat, "(B, T, K)", 1, (0,)), Out("h", h, "(B, T, H)", 1, (1,))],
-            "(y_hat, h)", dtype, replay_inputs=[x, h0, params]))
+            [Out(OutputSpec("y_hat", (0,), "(B, T, K)", 1), y_hat),
+             Out(OutputSpec("h", (1,), "(B, T, H)", 1), h)],
+            "(y_hat, h)", dtype=dtype, replay_inputs=[x, h0, params]))
         loss, grads = autograd_bptt(x, y, h0, params)
         args, tensors = problem_args(x, y, h0, params, with_y=True)
         bptt.append(b.function_case(
             label(B, T, I, H, K, dtype), "rnn_bptt", args, tensors,
-            [Out("loss", loss, "() (a 0-dim tensor)", None, (0,))] +
-            [Out(f"grads['{k}']", grads[k], None, None, (1, k)) for k in GRAD_NAMES],
-            "(loss, grads) with grads a dict of U, W, V, b, c, h0", dtype,
+            [Out(OutputSpec("loss", (0,), "() (a 0-dim tensor)"), loss)] +
+            [Out(OutputSpec(f"grads['{k}']", (1, k)), grads[k]) for k in GRAD_NAMES],
+            "(loss, grads) with grads a dict of U, W, V, b, c, h0", dtype=dtype,
             replay_inputs=[x, y, h0, params], grad_enabled=False, no_autograd=True))
         norms.append(b.function_case(
             label(B, T, I, H, K, dtype), "hidden_grad_norms", args, tensors,
-            [Out("norms", reference.hidden_grad_norms(x, y, h0, params), "(T,)", 0)],
-            "a tensor of shape (T,)", dtype, replay_inputs=[x, y, h0, params]))
+            [Out(OutputSpec("norms", (), "(T,)", 0), reference.hidden_grad_norms(x, y, h0, params))],
+            "a tensor of shape (T,)", dtype=dtype, replay_inputs=[x, y, h0, params]))
     grad_outputs = tuple(f"grads['{k}']" for k in GRAD_NAMES)
     return [
         Suite("rnn_param_count", 1, [Test("rnn_param_count: counts U, W, V, b, c", "values", 2)],

@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 import reference
-from autograder.suites_long import credit, held_out_mse
+from autograder.protocol import Key
+from homework.rnn_lstm.suites_long import credit, held_out_mse
 from tests.autograder.test_cli import ROOT, failed, grade
 
 LONG = ROOT / "tests" / "fixtures" / "long"
@@ -20,7 +21,8 @@ def test_credit_is_log_linear_between_the_thresholds(mse, expected):
 
 
 def test_held_out_mse_refuses_weights_that_are_not_an_lstm():
-    tensors = {f"core.{k}": v for k, v in nn.GRU(2, 32, batch_first=True).state_dict().items()}
+    tensors = {f"{Key.TRAINED}core.{k}": v
+               for k, v in nn.GRU(2, 32, batch_first=True).state_dict().items()}
     mse, why = held_out_mse(tensors, torch.zeros(4, 5, 2), torch.zeros(4, 1))
     assert mse is None and "are not those of nn.LSTM(2, 32)" in why
 
@@ -28,8 +30,8 @@ def test_held_out_mse_refuses_weights_that_are_not_an_lstm():
 def test_held_out_mse_evaluates_returned_weights_in_the_trusted_model():
     torch.manual_seed(0)
     lstm, readout = reference.LSTM(2, 32, batch_first=True), nn.Linear(32, 1)
-    tensors = {**{f"core.{k}": v for k, v in lstm.state_dict().items()},
-               **{f"readout.{k}": v for k, v in readout.state_dict().items()}}
+    tensors = {**{f"{Key.TRAINED}core.{k}": v for k, v in lstm.state_dict().items()},
+               **{f"{Key.TRAINED}readout.{k}": v for k, v in readout.state_dict().items()}}
     x, y = torch.randn(600, 5, 2), torch.randn(600, 1)
     mse, _ = held_out_mse(tensors, x, y)
     with torch.no_grad():

@@ -1,0 +1,177 @@
+"""Name resolution as Python scopes it, for the static scan: what each name in the student's
+module stands for (an imported object's dotted path, one of the student's own top-level
+definitions, or a local value), module, function, class and comprehension scopes apart."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+
+class ClassTable(dict):
+    """A class body's names: seen by its own statements, not by its methods."""
+
+
+class Scopes:
+    """Name -> what it stands for ("torch.nn.LSTM", a student definition "student:f", or None
+    for a local value), per scope, as Python resolves them."""
+
+    def __init__(self, tree: ast.Module):
+        self.module: dict[str, str | None] = {}
+        self.scopes: dict[ast.AST, dict[str, str | None]] = {}
+        self._bind(tree.body, self.module, None)
+
+    def _bind(self, body, table, owner) -> None:  # noqa: ARG002
+        for node in body:
+            for sub in self._own_nodes(node):
+                self._bind_one(sub, table)
+
+    def _own_nodes(self, node):
+        """Nodes of ``node`` that bind in the current scope (not inside nested scopes)."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            yield n
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                self._new_scope(n)
+                continue
+            if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                self._new_scope(n)
+                continue
+            stack.extend(ast.iter_child_nodes(n))
+
+    def _new_scope(self, n) -> None:
+        if n in self.scopes:
+            return
+        table: dict[str, str | None] = {}
+        self.scopes[n] = table
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = n.args
+            for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+                if arg is not None:
+                    table[arg.arg] = None
+            body = n.body if isinstance(n.body, list) else [n.body]
+        elif isinstance(n, ast.ClassDef):
+            body = n.body
+        else:  # comprehension: its targets are its own
+            for gen in n.generators:
+                for t in ast.walk(gen.target):
+                    if isinstance(t, ast.Name):
+                        table[t.id] = None
+            body = [ast.Expr(e) for e in ([n.key, n.value] if isinstance(n, ast.DictComp)
+                                          else [n.elt])]
+            body += [ast.Expr(c) for gen in n.generators for c in [gen.iter, *gen.ifs]]
+        self._bind(body, table, n)
+
+    def _bind_one(self, n, table) -> None:
+        if isinstance(n, ast.Import):
+            for a in n.names:
+                table[a.asname or a.name.split(".")[0]] = a.name if a.asname else \
+                    a.name.split(".")[0]
+        elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+            for a in n.names:
+                if a.name != "*":
+                    table[a.asname or a.name] = f"{n.module}.{a.name}"
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            table[n.name] = f"student:{n.name}" if table is self.module else None
+        elif isinstance(n, ast.Assign):
+            for target in n.targets:
+                self._assign(target, n.value, table)
+        elif isinstance(n, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and \
+                isinstance(n.target, ast.Name):
+            table[n.target.id] = None
+        elif isinstance(n, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.ExceptHandler)):
+            targets = [n.target] if isinstance(n, (ast.For, ast.AsyncFor)) else \
+                [i.optional_vars for i in getattr(n, "items", [])] if not \
+                isinstance(n, ast.ExceptHandler) else []
+            if isinstance(n, ast.ExceptHandler) and n.name:
+                table[n.name] = None
+            for t in targets:
+                for x in ast.walk(t) if t is not None else []:
+                    if isinstance(x, ast.Name):
+                        table[x.id] = None
+
+    def _assign(self, target, value, table) -> None:
+        if isinstance(target, ast.Name):
+            # an alias keeps what it stands for (L = nn.LSTM); anything else is a local value
+            table[target.id] = self.resolve_in(value, [table, self.module]) \
+                if isinstance(value, (ast.Name, ast.Attribute)) else None
+        else:
+            for x in ast.walk(target):
+                if isinstance(x, ast.Name):
+                    table[x.id] = None
+
+    def resolve_in(self, node, chain) -> str | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        for table in chain:
+            if node.id in table:
+                base = table[node.id]
+                break
+        else:
+            base = None  # a built-in, or not defined at all
+        if base is None:
+            return None
+        return ".".join([base, *reversed(parts)])
+
+
+@dataclass
+class Facts:
+    """What the student's own classes define, for telling their attributes from torch's."""
+
+    methods: dict[str, set[str]]  # class -> its plain methods
+    attrs: set[str]  # every method name, class attribute and self.<name> the student sets
+    plain_methods: set[ast.AST]  # methods whose self is a plain instance
+
+    @property
+    def plain_names(self) -> set[str]:
+        return set().union(*self.methods.values())
+
+    @staticmethod
+    def of(tree: ast.Module) -> "Facts":
+        methods, attrs, plain = {}, set(), set()
+        for c in ast.walk(tree):
+            if not isinstance(c, ast.ClassDef):
+                continue
+            own = methods.setdefault(c.name, set())
+            for m in c.body:
+                if isinstance(m, (ast.Assign, ast.AnnAssign)):
+                    attrs.update(t.id for t in ast.walk(m) if isinstance(t, ast.Name)
+                                 and isinstance(t.ctx, ast.Store))
+                if not isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                attrs.add(m.name)
+                decorators = {text(d) for d in m.decorator_list}
+                args = m.args.posonlyargs + m.args.args
+                rebinds = any(isinstance(n, ast.Name) and n.id == "self" and
+                              isinstance(n.ctx, ast.Store) for n in ast.walk(m))
+                if args and args[0].arg == "self" and not rebinds and \
+                        not decorators & {"staticmethod", "classmethod"}:
+                    plain.add(m)
+                    if not dunder(m.name):
+                        own.add(m.name)
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and \
+                    isinstance(n.value, ast.Name) and n.value.id == "self":
+                attrs.add(n.attr)
+        return Facts(methods, attrs, plain)
+
+
+def dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def is_type_of(node) -> bool:
+    """``type(x)`` or ``x.__class__``: a way to reach a method through the class."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+        node.func.id == "type" or isinstance(node, ast.Attribute) and node.attr == "__class__"
+
+
+def text(node) -> str:
+    try:
+        return ast.unparse(node)[:40]
+    except Exception:
+        return "..."

@@ -1,0 +1,41 @@
+"""The homework "Recurrent networks: RNNs, BPTT, LSTMs, GRUs and BiLSTMs" (../shared/HOMEWORK.md).
+
+``HOMEWORK`` is all the engine is given: the parts, the hidden seed, and the suites.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import reference
+from autograder.cases import CaseBuilder
+from autograder.spec import Homework, Suite
+
+from . import suites_long, suites_lstm, suites_rnn
+from .mistakes import MISTAKES
+from .parts import PARTS
+
+HIDDEN_SEED = 522  # the hidden cases are the same on every run, and differ from the public ones
+ERROR_HINTS = (  # (pattern in the student's error, hint), for this homework's parts
+    (r"does not require grad and does not have a grad_fn",
+     "a tensor you differentiate is not part of the autograd graph: in hidden_grad_norms, start "
+     "from h0.detach().requires_grad_() (or mark the inputs that need gradients)"),
+)
+
+
+def suites(seed: int) -> list[Suite]:
+    """Every hidden suite, Parts 1-7, built from ``seed`` (about 0.3 s)."""
+    builder = lambda: CaseBuilder(seed, MISTAKES, ERROR_HINTS)  # noqa: E731
+    return suites_rnn.suites(builder()) + suites_lstm.suites(builder()) + suites_long.suites(seed)
+
+
+
+def _hidden() -> tuple[Path, ...]:
+    """What the worker must not read: in a checkout, all of it (the solution is in examples/);
+    installed, the homework and the reference packages."""
+    package, checkout = Path(__file__).resolve().parents[1], Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "reference").is_dir():
+        return (checkout,)
+    return (package, Path(reference.__file__).resolve().parent)
+
+
+HOMEWORK = Homework("rnn_lstm", PARTS, HIDDEN_SEED, suites, hidden=_hidden())

@@ -1,0 +1,1 @@
+"""The ``rnngrade`` command: the engine, the homework and the authoring tools wired together."""

@@ -1,0 +1,73 @@
+"""autograder.results: Gradescope's results.json, written once and whole; the failsafe report."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from autograder.results import (FAILSAFE_MESSAGE, GradeReport, TestResult, failsafe_report,
+                                to_gradescope, write_results)
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "autograder" /
+                     "gradescope_schema.json").read_text())
+
+
+def sample() -> GradeReport:
+    return GradeReport("s.py", [TestResult("a", "1.1", 2.0, 2.0, "ok", ["f", "Part 1"]),
+                                TestResult("b", "1.2", 0.5, 3.0, "1/6 checks passed.", ["f"])],
+                       1.23456, "Graded in a sandbox.", "sandbox: as user x")
+
+
+def test_results_follow_gradescopes_schema_and_add_up():
+    data = to_gradescope(sample())
+    jsonschema.validate(data, SCHEMA)
+    assert data["score"] == 2.5 and data["execution_time"] == 1.235
+    assert [t["status"] for t in data["tests"]] == ["passed", "failed"]
+
+
+def test_results_are_written_whole_and_readable_by_all(tmp_path):
+    path = tmp_path / "out" / "results.json"
+    write_results(sample(), path)
+    write_results(sample(), path)  # replaced, not appended
+    assert json.loads(path.read_text())["score"] == 2.5
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # no temporary left
+
+
+def test_a_report_that_cannot_be_written_leaves_the_old_file_alone(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    write_results(sample(), path)
+    monkeypatch.setattr(json, "dump", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
+    with pytest.raises(OSError):
+        write_results(sample(), path)
+    assert json.loads(path.read_text())["score"] == 2.5
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_the_failsafe_hides_the_traceback_from_the_student():
+    try:
+        raise RuntimeError("internal detail")
+    except RuntimeError as e:
+        data = to_gradescope(failsafe_report("s.py", e))
+    jsonschema.validate(data, SCHEMA)
+    visible = [t for t in data["tests"] if t["visibility"] == "visible"]
+    assert visible[0]["output"] == FAILSAFE_MESSAGE and "internal detail" not in data["output"]
+    assert "internal detail" in [t for t in data["tests"] if t["visibility"] == "hidden"][0]["output"]
+
+
+def test_quiet_prints_one_line_and_the_default_the_table():
+    import io
+
+    from rich.console import Console
+
+    from autograder.results import print_report
+
+    out = {}
+    for quiet in (True, False):
+        buffer = io.StringIO()
+        print_report(sample(), Console(file=buffer, width=120), quiet=quiet)
+        out[quiet] = buffer.getvalue()
+    assert out[True] == "s.py: 2.50 / 5  failed: 1.2\n"
+    assert len(out[False]) > len(out[True]) and "1/6 checks passed." in out[False]
