@@ -16,9 +16,10 @@ Graded code is ordinary Python minus what cannot be analysed or is not the stude
 
 Names are resolved with Python's scopes: a local variable called ``grad`` is not
 ``torch.autograd.grad``, and type annotations are not calls. A violation belongs to the student's
-top-level definition it is in, and to every definition that uses that one; one in code that runs
-at import (module-level statements, class bodies, decorators, default arguments) belongs to the
-whole submission (``MODULE``). The worker's runtime guard stays as defence in depth only.
+top-level definition it is in, and to every definition that uses that one: that part scores
+zero. A top-level statement whose code that runs at import (the statement itself, a class body,
+decorators, default arguments) breaks a rule is not run at all (``Findings.refused``), with a
+note. The worker's runtime guard stays as defence in depth only.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from .names import dunder as _dunder
 from .names import is_type_of as _is_type_of
 from .names import text as _text
 
-MODULE = "<module>"  # a violation in code that runs at import: every part
+MODULE = "<module>"  # "<module>:LINE": a top-level statement's code that runs at import
 RECURRENT_CLASSES = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase",
                      "RNNCellBase"}
 RECURRENT_FUNCTIONS = {"lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
@@ -50,9 +51,10 @@ ALLOWED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.special", "torch.l
                    "__future__")
 OS_ALLOWED = {"environ", "getenv", "path", "cpu_count", "getcwd", "sep", "linesep", "name"}
 SYS_ALLOWED = {"stdout", "stderr", "version", "version_info", "platform", "maxsize",
-               "float_info", "float_repr_style", "byteorder"}
+               "float_info", "float_repr_style", "byteorder", "path"}
 DUNDERS_ALLOWED = {"__init__", "__name__", "__class__", "__doc__", "__call__", "__repr__",
-                   "__len__", "__qualname__", "__module__"}
+                   "__len__", "__qualname__", "__module__", "__version__", "__str__",
+                   "__getitem__", "__iter__", "__next__"}
 INTROSPECTION = {"cell_contents", "f_globals", "f_locals", "f_back", "f_builtins", "gi_frame",
                  "cr_frame", "tb_frame", "tb_next", "co_code", "co_consts", "func_globals"}
 BUILTINS = {"eval": "write the code out", "exec": "write the code out",
@@ -310,24 +312,23 @@ def _run_unit(checker: Checker, node: ast.AST, what: str) -> None:
 
 def _units(tree: ast.Module):
     """(owner, [(node, what)]): a top-level definition is its own, with what of it runs at
-    import (decorators and defaults become part of the function); everything that runs at
-    import belongs to MODULE too."""
-    at_import = []
+    import (decorators and defaults become part of the function); what each top-level
+    statement runs at import is "<module>:LINE"'s."""
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield node.name, [(node, "body")]
-            at_import.append((node, "import"))
+            yield f"{MODULE}:{node.lineno}", [(node, "import")]
         elif isinstance(node, ast.ClassDef):
             yield node.name, [(node, "class")]
-            at_import.append((node, "import"))
+            yield f"{MODULE}:{node.lineno}", [(node, "import")]
         else:
-            at_import.append((node, "module"))
-    yield MODULE, at_import
+            yield f"{MODULE}:{node.lineno}", [(node, "module")]
 
 
 def scan(source: str, forbid_autograd: set[str] = frozenset()) -> list[Violation]:
     """Every violation, attributed to the definition it is in and to every definition that
-    uses it (transitively); MODULE's reach every part."""
+    uses it (transitively), and to every top-level statement ("<module>:LINE") whose code that
+    runs at import reaches it."""
     tree = ast.parse(source)
     scopes = Scopes(tree)
     facts = Facts.of(tree)
@@ -361,10 +362,28 @@ def scan(source: str, forbid_autograd: set[str] = frozenset()) -> list[Violation
     return out
 
 
-def violations_by_name(source: str, forbid_autograd: set[str] = frozenset()) -> dict[str, Violation]:
-    """The first violation of each top-level definition that has one (MODULE: the whole
-    submission)."""
-    out: dict[str, Violation] = {}
+@dataclass(frozen=True)
+class Findings:
+    parts: dict[str, Violation]  # a definition -> its first violation: it scores zero
+    refused: dict[int, Violation]  # a top-level statement's line -> why it must not run
+
+
+def check(source: str, forbid_autograd: set[str] = frozenset()) -> Findings:
+    """What the judge acts on: definitions that break a rule, and top-level statements that
+    must not run at import (restricted code, or PyTorch's recurrent layers in a scratch cell)."""
+    parts: dict[str, Violation] = {}
+    refused: dict[int, Violation] = {}
     for v in scan(source, forbid_autograd):
-        out.setdefault(v.name, v)
-    return out
+        if v.name.startswith(MODULE):
+            if v.rule != "autograd":
+                refused.setdefault(int(v.name.split(":")[1]), v)
+        else:
+            parts.setdefault(v.name, v)
+    return Findings(parts, refused)
+
+
+def violations_by_name(source: str, forbid_autograd: set[str] = frozenset()) -> dict[str, Violation]:
+    """The first violation of each top-level definition, and of each top-level statement that
+    must not run ("<module>:LINE")."""
+    found = check(source, forbid_autograd)
+    return {**found.parts, **{f"{MODULE}:{line}": v for line, v in found.refused.items()}}

@@ -7,8 +7,10 @@ code.
 """
 from __future__ import annotations
 
+import secrets
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -42,9 +44,26 @@ class Requester(Protocol):
     def request(self, request, tensors: dict, timeout: float) -> Reply: ...
 
 
+CANNOT_CHECK = ("the grader could not check this case (its own failure, not yours); the course "
+                "staff have the details")
+
+
+def safely_evaluated(case, reply: Reply, staff: list[str]) -> list:
+    """``evaluate``, but a failure of the grader's own code fails this case only, with one safe
+    sentence for the student and the traceback in ``staff``."""
+    try:
+        return evaluate(case, reply)
+    except Exception:
+        staff.append(f"[{case.label}]\n{traceback.format_exc()[-4000:]}")
+        return failed_items(case, CANNOT_CHECK)
+
+
 def run_suites(sandbox: Requester | None, suites: list[Suite], blocked: dict[str, str],
-               budget: Budget, deadline: float) -> list[SuiteResult]:
-    """Each suite's results, in order; ``blocked`` maps a target to why it is not run at all."""
+               budget: Budget, deadline: float, staff: list[str] | None = None
+               ) -> list[SuiteResult]:
+    """Each suite's results, in order; ``blocked`` maps a target to why it is not run at all;
+    the grader's own failures go to ``staff``."""
+    staff = [] if staff is None else staff
     results = []
     for suite in suites:
         if suite.target in blocked:
@@ -58,8 +77,8 @@ def run_suites(sandbox: Requester | None, suites: list[Suite], blocked: dict[str
                 continue
             limit = case.timeout_s or budget.request_s
             reply = sandbox.request(case.request, case.tensors,
-                                    min(limit, deadline - time.monotonic()))
-            out.append(CaseResult(case, evaluate(case, reply)))
+                                    min(limit, deadline - time.monotonic()), reply_limit(case))
+            out.append(CaseResult(case, safely_evaluated(case, reply, staff)))
             if not reply.ok and reply.error is not None and reply.error.kind == ErrorKind.TIMEOUT:
                 # don't spend the budget on the same loop again
                 out += [CaseResult(c, failed_items(c, reply.error.message))
@@ -78,47 +97,87 @@ RULES = {  # why each rule exists, and what to do, for the student
 }
 
 
-def forbidden_parts(source: str, suites: list[Suite], where=None) -> dict[str, str]:
-    """Target -> why it scores zero: it uses what its part forbids, or code that runs at import
-    does something graded code may not (then every target). ``where(line)`` says where a line of
-    the graded module is in the student's own files."""
-    autograd_free = {s.target for s in suites if s.forbid_autograd}
-    found = forbidden.violations_by_name(source, autograd_free)
+def reply_limit(case) -> int:
+    """The most bytes of tensors a fair reply to ``case`` can carry: its outputs and gradients
+    are no larger than what was sent and expected, four times over, plus a little."""
+    sizes = [*case.tensors.values(), *(o.expected for o in case.outputs),
+             *(g for _, g in case.input_grads.values()), *case.param_grads.values()]
+    return 4 * sum(t.numel() * 8 for t in sizes if isinstance(t, torch.Tensor)) + (1 << 20)
+
+
+def forbidden_parts(source: str, suites: list[Suite], where=None
+                    ) -> tuple[dict[str, str], dict[int, str]]:
+    """(target -> why it scores zero, line of a top-level statement -> why it is not run), from
+    the static scan. ``where(line)`` says where a line of the graded module is in the student's
+    own files."""
+    found = forbidden.check(source, {s.target for s in suites if s.forbid_autograd})
+    place = where or (lambda line: f"line {line} of the graded code")
     blocked = {}
-    for name in {s.target for s in suites}:
-        v = found.get(name) or found.get(forbidden.MODULE)
-        if v is None:
-            continue
+    for name in {s.target for s in suites} & set(found.parts):
+        v = found.parts[name]
         why, todo = RULES[v.rule]
-        place = where(v.line) if where else f"line {v.line} of the graded code"
-        who = (f"`{name}` uses" if v.name == name else
-               "code that runs when your module is imported uses")
-        blocked[name] = (f"{who} {v.what} ({place}), which is {why}. "
+        blocked[name] = (f"`{name}` uses {v.what} ({place(v.line)}), which is {why}. "
                          f"{todo.format(instead=v.instead)}; this part scores zero until then")
-    return blocked
+    refused = {}
+    for line, v in found.refused.items():
+        why, todo = RULES[v.rule]
+        refused[line] = (f"{place(line)[:1].upper()}{place(line)[1:]} was not run: it uses "
+                         f"{v.what} ({place(v.line)}), which is {why}. "
+                         f"{todo.format(instead=v.instead)}")
+    return blocked, refused
 
 
 def report(name: str, results: list[SuiteResult], elapsed: float, output: str,
-           isolation: str) -> GradeReport:
+           isolation: str, staff: list[str] = ()) -> GradeReport:
     by_suite = {id(r.suite): r.cases for r in results}
+    scored = {}
+    for suite, test, number in numbered([r.suite for r in results]):
+        scored[test.name] = (number, *score(test, by_suite[id(suite)]), test.points)
     tests = []
     for suite, test, number in numbered([r.suite for r in results]):
-        points, feedback = score(test, by_suite[id(suite)])
+        _, points, feedback, _ = scored[test.name]
+        unmet = [(n, name) for name in suite.needs if name in scored
+                 for n, got, _, full in [scored[name]] if got < full]
+        if unmet and points > 0:
+            points, feedback = 0.0, (
+                f"No credit while {', '.join(f'test {n} ({name})' for n, name in unmet)} is not "
+                f"passed in full: fix that first.\n{feedback}")
         tests.append(TestResult(test.name, number, points, test.points, feedback,
                                 [suite.target, f"Part {suite.part}"], test.visibility))
+    if staff:
+        tests.append(TestResult("Grader errors (staff only)", "0.8", 0.0, 0.0,
+                                "\n\n".join(staff)[-16000:], ["staff"], "hidden"))
     return GradeReport(name, tests, elapsed, output.strip(), isolation)
 
 
+def fresh_seed() -> int:
+    """A seed for one grading: hidden cases and held-out data nobody saw before (a submission
+    that prints its inputs learns nothing that holds for the next grading)."""
+    return secrets.randbelow(2 ** 31)
+
+
+def seed_result(seed: int) -> TestResult:
+    return TestResult("Grading seed (staff only)", "0.9", 0.0, 0.0,
+                      f"Hidden cases drawn from seed {seed}; `rnngrade grade SUBMISSION --seed "
+                      f"{seed}` grades this submission on the same cases.", ["staff"], "hidden")
+
+
 def grade(path: Path, homework: Homework, budget: Budget = Budget(),
-          suites: list[Suite] | None = None) -> GradeReport:
-    """Grade one submission file, folder or zip. Exceptions of the grader itself propagate
-    (the CLI turns them into a failsafe results.json)."""
+          suites: list[Suite] | None = None, seed: int | None = None,
+          hidden: tuple[Path, ...] = ()) -> GradeReport:
+    """Grade one submission file, folder or zip on ``suites``, or on the homework's suites drawn
+    from ``seed`` (a fresh one when None; recorded in a hidden staff test either way).
+    ``hidden``: more folders the worker must not read (the class folder, the results).
+    Exceptions of the grader itself propagate (the CLI turns them into a failsafe results.json)."""
     start = time.monotonic()
     deadline = start + budget.total_s
     torch.set_num_threads(budget.threads)  # Gradescope's host may show many cores for 0.5 vCPU
-    suites = homework.suites(homework.seed) if suites is None else suites
+    if suites is None:
+        seed = fresh_seed() if seed is None else seed
+        suites = homework.suites(seed)
     blocked: dict[str, str] = {}
     notes: list[str] = []
+    staff: list[str] = []
     isolation, student_output = "", ""
     with tempfile.TemporaryDirectory(prefix="rnngrade-submission-") as tmp:
         try:
@@ -129,9 +188,12 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
             notes.append(str(e))
     if module is not None:
         notes += module.notes
-        blocked = forbidden_parts(module.source, suites)
-        with Sandbox(module.source, threads=budget.threads, hidden=homework.hidden) as sandbox:
+        blocked, refused = forbidden_parts(module.source, suites, module.where)
+        notes += list(refused.values())
+        with Sandbox(module.cells, threads=budget.threads, hidden=(*homework.hidden, *hidden),
+                     skip=tuple(module.cell_at(line) for line in refused)) as sandbox:
             hello = sandbox.start()
+            notes += sandbox.notes + list(hello.notes)
             if not hello.ok:
                 err = error_message(hello.error) if hello.error else "no reason given"
                 notes.append(f"Importing your code failed: {err}")
@@ -141,14 +203,17 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
             for s in suites:
                 if names is not None and s.target not in names and s.target not in blocked:
                     blocked[s.target] = f"`{s.target}` is not defined in your submission"
-            results = run_suites(sandbox, suites, blocked, budget, deadline)
+            results = run_suites(sandbox, suites, blocked, budget, deadline, staff)
             isolation = sandbox.isolation.describe()
         student_output = sandbox.final_output  # taken once every worker was dead
     else:
-        results = run_suites(None, suites, blocked, budget, deadline)
+        results = run_suites(None, suites, blocked, budget, deadline, staff)
     output = "\n".join(notes)
     if student_output.strip():
         output += ("\n\n" if output else "") + "Your code printed (truncated):\n" + student_output
     if isolation:
         output += ("\n\n" if output else "") + f"Graded in a {isolation}."
-    return report(path.name, results, time.monotonic() - start, output, isolation)
+    graded = report(path.name, results, time.monotonic() - start, output, isolation, staff)
+    if seed is not None:
+        graded.tests.append(seed_result(seed))
+    return graded

@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MAX_HEADER = 1 << 20  # bytes of JSON in one frame's header, either way
+MAX_HEADER = 256 << 10  # bytes of JSON in one frame's header, either way
 MAX_PAYLOAD = 256 << 20  # bytes of tensors in one frame, either way
 MAX_DEPTH = 32  # nesting of a JSON structure describing a return value
 
@@ -39,6 +39,8 @@ class Key:
     INPUT_GRAD = "g."  # g.<input key>: the gradient with respect to an input
     PARAM_GRAD = "pg."  # pg.<parameter name>: the gradient with respect to a parameter
     TRAINED = "trained."  # trained.core.<name>, trained.readout.<name>: Part 7's weights
+    CHECKPOINT = "check."  # check.core.<name>, check.readout.<name>: after check_steps updates
+    READOUT = "ro."  # the read-out's initial weights (the core's are Key.STATE_DICT)
     TRAIN_DATA = "data."  # data.x_train, data.y_train, data.x_val, data.y_val
 
 
@@ -125,6 +127,8 @@ class TrainRequest:
     config: TrainConfig
     dtype: str = "float32"
     seed: int = 0
+    load_state_dict: bool = False  # start from the judge's weights (Key.STATE_DICT, Key.READOUT)
+    check_steps: int = 0  # also return the weights after this many updates (Key.CHECKPOINT)
     id: int = 0
     op: str = "train"
 
@@ -141,6 +145,7 @@ class Hello:
     hidden: str = ""  # whether the grader's files were hidden from it (as root)
     names: tuple[str, ...] = ()
     error: ErrorInfo | None = None
+    notes: tuple[str, ...] = ()  # statements of the student's cells that failed or were skipped
 
 
 @dataclass(frozen=True)
@@ -224,8 +229,12 @@ def parse_hello(header) -> Hello:
     _check(isinstance(header, dict), "hello must be an object")
     names = header.get("names", ())
     _check(isinstance(names, (list, tuple)) and len(names) <= 10_000, "names must be a list")
+    notes = header.get("notes", ())
+    _check(isinstance(notes, (list, tuple)) and len(notes) <= 20, "notes must be a short list")
     return Hello(bool(header.get("ok") is True), _text(header.get("seccomp", ""), "seccomp", 200),
-                 _text(header.get("hidden", ""), "hidden", 200), tuple(_text(n, "names[]", 200) for n in names), _error(header.get("error")))
+                 _text(header.get("hidden", ""), "hidden", 200),
+                 tuple(_text(n, "names[]", 200) for n in names), _error(header.get("error")),
+                 tuple(_text(n, "notes[]", 600) for n in notes))
 
 
 def parse_reply(header, expected_id: int) -> Reply:

@@ -7,6 +7,7 @@ Gradescope's format (https://gradescope-autograders.readthedocs.io/en/latest/spe
 from __future__ import annotations
 
 import json
+import re
 import os
 import tempfile
 import traceback
@@ -16,6 +17,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+# Control characters (terminal escapes, carriage returns) and bidirectional overrides in text a
+# student controls could redraw a TA's terminal or disguise feedback: removed wherever it enters.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    return CONTROL.sub("", text)
+
 
 FAILSAFE_MESSAGE = ("The autograder itself failed on this submission; this is not your fault. "
                     "Please alert the course staff (a private note on the forum) so they can "
@@ -34,6 +44,9 @@ class TestResult:
     tags: list[str]
     visibility: str = "visible"  # visible | hidden | after_due_date | after_published
 
+    def __post_init__(self):
+        self.output = clean(self.output)
+
     @property
     def status(self) -> str:
         return "passed" if self.score >= self.max_score else "failed"
@@ -47,6 +60,9 @@ class GradeReport:
     output: str = ""  # top-level text, shown to the student
     isolation: str = ""  # which sandbox was in force
     failed: bool = False  # the grader itself failed
+
+    def __post_init__(self):
+        self.submission, self.output = clean(self.submission), clean(self.output)
 
     @property
     def score(self) -> float:

@@ -33,7 +33,8 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
-from . import protocol, training, worker
+from . import confine, protocol, running, training, worker
+from .processes import harden_judge, kill_orphans, kill_user_processes, remove_files_of
 from .protocol import ErrorKind, Hello, ProtocolError, Reply
 
 SANDBOX_USER = os.environ.get("RNNGRADE_SANDBOX_USER", "rnngrade-sandbox")
@@ -62,11 +63,13 @@ class Isolation:
     user: str | None  # the unprivileged user, or None when not root
     seccomp: str = "not started"
     files: str = ""  # how the grader's files were kept from the worker
+    judge: str = ""  # not root: how the judge protects itself from a same-user worker
 
     def describe(self) -> str:
         who = f"as user {self.user}" if self.user else "as the grading user (not root: reduced)"
         return f"sandbox: {who}; seccomp {self.seccomp}" + (
-            f"; grader's files {self.files}" if self.files else "")
+            f"; grader's files {self.files}" if self.files else "") + (
+            f"; judge {self.judge}" if self.judge else "")
 
 
 USER_SLOTS = 16  # graders that may run side by side as root, each with its own sandbox user
@@ -99,34 +102,6 @@ def ensure_user(name: str = SANDBOX_USER) -> pwd.struct_passwd:
         subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
                         "--shell", "/usr/sbin/nologin", name], check=True, capture_output=True)
         return pwd.getpwnam(name)
-
-
-def _live_processes(uid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid != uid:
-                    continue
-                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            if state not in ("Z", "X"):  # a zombie is dead already, waiting to be reaped
-                pids.append(int(entry))
-    return pids
-
-
-def kill_user_processes(uid: int, timeout: float = 5.0) -> None:
-    """SIGKILL every process of ``uid`` (a daemon the student forked included) and wait until
-    none is alive, rescanning so one forked between scan and kill is caught too."""
-    deadline = time.monotonic() + timeout
-    while (pids := _live_processes(uid)) and time.monotonic() < deadline:
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.01)
 
 
 def lock_down(paths: list[Path]) -> dict[Path, int]:
@@ -170,14 +145,23 @@ def check_executable_by_others(python: str) -> None:
 
 
 def hidden_paths(hidden, python: str) -> tuple[str, ...]:
-    """The folders to hide from the worker: the homework's, and the engine's own; never one that
-    holds the worker's Python or its packages (a venv inside a checkout)."""
+    """The folders to hide from the worker: the homework's, and the engine's own. A folder that
+    holds the worker's Python or its packages (a venv inside a checkout) is hidden but for it."""
     keep = [Path(sys.prefix).resolve(), Path(python).absolute().parent]
-    out = []
-    for p in (Path(__file__).resolve().parent, *hidden):
-        p = Path(p).resolve()
-        if p.exists() and not any(k == p or p in k.parents for k in keep):
+    out: list[Path] = []
+
+    def add(p: Path) -> None:
+        inside = [k for k in keep if k == p or p in k.parents]
+        if not inside:
             out.append(p)
+        elif p not in inside:
+            for child in sorted(p.iterdir()):
+                if child.is_dir() and not child.is_symlink():
+                    add(child)
+
+    for p in (Path(__file__).resolve().parent, *hidden):
+        if Path(p).exists():
+            add(Path(p).resolve())
     # a folder inside another hidden one is hidden with it (and could not be mounted over)
     return tuple(dict.fromkeys(str(p) for p in out if not any(q in p.parents for q in out)))
 
@@ -185,9 +169,17 @@ def hidden_paths(hidden, python: str) -> tuple[str, ...]:
 class Sandbox:
     """One worker at a time over one student module; restarted fresh after any failure."""
 
-    def __init__(self, module_source: str, *, threads: int = 1, python: str | None = None,
-                 hidden: tuple[Path, ...] = ()):
-        self.module_source, self.threads = module_source, threads
+    workers: set[int] = set()  # the live workers of every sandbox in this process
+
+    def __init__(self, cells, *, threads: int = 1, python: str | None = None,
+                 hidden: tuple[Path, ...] = (), skip: tuple[tuple[int, int], ...] = ()):
+        """``cells``: the student's cells (``submission.Cell``s: label and source), or one
+        module's source; ``skip``: (cell index, line) of statements not to run."""
+        self.cells = [{"label": worker.STUDENT_FILE, "source": cells}] if isinstance(cells, str) \
+            else [{"label": c.label, "source": c.source} for c in cells]
+        self.skip, self.threads = [list(x) for x in skip], threads
+        self.definitions_only = False  # set when running every statement did not finish
+        self.notes: list[str] = []
         self.python = python or os.environ.get("RNNGRADE_WORKER_PYTHON") or sys.executable
         self.root = os.geteuid() == 0
         self.isolation = Isolation(user=SANDBOX_USER if self.root else None)
@@ -200,6 +192,8 @@ class Sandbox:
         self.lock_fd: int | None = None
         self.hidden = hidden_paths(hidden, self.python)
         self.modes: dict[Path, int] = {}
+        if not self.root:
+            self.isolation.judge = harden_judge()
         if self.root:
             self.pw, self.lock_fd = claim_user()
             self.isolation.user = self.pw.pw_name
@@ -209,13 +203,26 @@ class Sandbox:
                 self.isolation.files = "unreadable to other users (modes restored after)"
 
     # -- life cycle --------------------------------------------------------------------------
-    def start(self, timeout: float = 60.0) -> Hello:
-        """Start a fresh worker in a fresh directory; return its hello (names or import error)."""
+    def start(self, timeout: float = 90.0) -> Hello:
+        """Start a fresh worker in a fresh directory; return its hello (names or import error).
+        If running the cells does not finish in time, once more with their definitions only."""
+        hello = self._start(timeout)
+        if not hello.ok and hello.error is not None and "timed out" in hello.error.message \
+                and not self.definitions_only:
+            self.definitions_only = True
+            self.notes.append(f"Running your cells did not finish within {timeout:.0f} s (a "
+                              "training loop in a graded cell?), so they were graded from their "
+                              "definitions only: imports, functions, classes and constants")
+            hello = self._start(timeout)
+        return hello
+
+    def _start(self, timeout: float) -> Hello:
         self.stop()
         self.starts += 1
         work = Path(tempfile.mkdtemp(prefix="rnngrade-sbx-"))
-        (work / worker.STUDENT_FILE).write_text(self.module_source)
-        for module in (worker, protocol, training):
+        (work / worker.CELLS_FILE).write_text(json.dumps(
+            {"cells": self.cells, "skip": self.skip, "definitions_only": self.definitions_only}))
+        for module in (worker, confine, protocol, running, training):
             shutil.copy(Path(module.__file__), work / Path(module.__file__).name)
         self.work, self.log_path = work, self.private / f"output-{self.starts}.log"
         log = open(self.log_path, "wb")
@@ -223,10 +230,14 @@ class Sandbox:
         rep_r, rep_w = os.pipe()
         config = {"request_fd": req_r, "reply_fd": rep_w, "limits": dict(LIMITS),
                   "threads": self.threads}
-        if self.root:  # the worker hides the grader's files, then drops root, before student code
+        # the worker hides them itself; never "/", the scratch folders it makes private anyway,
+        # or a folder holding its own
+        config["hide"] = [] if self.modes else [
+            p for p in self.hidden if Path(p).parent != Path(p)
+            and p not in confine.PRIVATE_DIRS and Path(p) not in work.parents]
+        if self.root:  # ... then drops root, before student code
             config["limits"]["RLIMIT_NPROC"] = NPROC_AS_SANDBOX_USER
-            config["drop"] = {"uid": self.pw.pw_uid, "gid": self.pw.pw_gid,
-                              "hide": [] if self.modes else list(self.hidden)}
+            config["drop"] = {"uid": self.pw.pw_uid, "gid": self.pw.pw_gid}
             for p in [work, *work.iterdir()]:
                 os.chown(p, self.pw.pw_uid, self.pw.pw_gid)
         work.chmod(0o700)
@@ -240,6 +251,7 @@ class Sandbox:
         finally:
             os.close(req_r), os.close(rep_w), log.close()
         self.req_w, self.rep_r = req_w, rep_r
+        Sandbox.workers.add(self.proc.pid)
         try:
             self.hello = protocol.parse_hello(self._receive(time.monotonic() + timeout)[0])
         except (WorkerFailed, ProtocolError) as e:
@@ -269,6 +281,9 @@ class Sandbox:
         if self.root:
             kill_user_processes(self.pw.pw_uid)
         self.proc.wait()
+        Sandbox.workers.discard(self.proc.pid)
+        if not self.root:  # its orphaned descendants, reparented to the judge (a subreaper)
+            kill_orphans(keep=Sandbox.workers)
         self.proc = None
         shutil.rmtree(self.work, ignore_errors=True)
 
@@ -277,6 +292,8 @@ class Sandbox:
         self.stop()
         restore(self.modes)
         self.modes = {}
+        if self.root and "private /tmp" not in self.isolation.files:
+            remove_files_of(self.pw.pw_uid)  # no private scratch folders: sweep the shared ones
         self.final_output = self.output()
         shutil.rmtree(self.private, ignore_errors=True)
         if self.lock_fd is not None:  # the sandbox user is free for another grader
@@ -290,14 +307,16 @@ class Sandbox:
         self.close()
 
     # -- requests ----------------------------------------------------------------------------
-    def request(self, request: protocol.Request, tensors: dict, timeout: float) -> Reply:
+    def request(self, request: protocol.Request, tensors: dict, timeout: float,
+                max_payload: int = protocol.MAX_PAYLOAD) -> Reply:
         """Send one request (given the next id) and return its reply, with the tensors it
-        carried. A dead, hung or lying worker is killed (the next request starts a fresh one)
-        and the reply says what happened."""
+        carried (at most ``max_payload`` bytes of them, checked before they are read). A dead,
+        hung or lying worker is killed (the next request starts a fresh one) and the reply
+        says what happened."""
         request_id, self.next_id = self.next_id, self.next_id + 1
         try:
             if self.proc is None:
-                self.start()
+                self.start(timeout=min(90.0, timeout))  # a restart stays inside the budget
                 if self.proc is None:
                     raise WorkerFailed(self.hello.error.message)
             payload = save({k: v.contiguous() for k, v in tensors.items()}) if tensors else b""
@@ -310,7 +329,7 @@ class Sandbox:
                 raise WorkerFailed("your code stopped answering the grader (it exited, crashed "
                                    "or hung); the worker was restarted for the other parts"
                                    ) from None
-            header, blob = self._receive(deadline)
+            header, blob = self._receive(deadline, max_payload)
             try:
                 reply = protocol.parse_reply(header, request_id)
                 received = dict(load(blob)) if blob else {}
@@ -323,15 +342,19 @@ class Sandbox:
             return Reply.failure(request_id, e.kind, e.reason)
         return dataclasses.replace(reply, tensors=received)
 
-    def _receive(self, deadline: float) -> tuple[object, bytes]:
+    def _receive(self, deadline: float, max_payload: int = protocol.MAX_PAYLOAD):
         try:
-            return protocol.read_frame(self.rep_r, deadline)
+            return protocol.read_frame(self.rep_r, deadline, max_payload=max_payload)
         except TimeoutError:
             self.stop()
             raise WorkerFailed("timed out (an infinite loop, or far too slow); the worker was "
                                "stopped and restarted for the other parts",
                                ErrorKind.TIMEOUT) from None
-        except (EOFError, ProtocolError, OSError):
+        except ProtocolError as e:
+            self.stop()
+            raise WorkerFailed(f"your code broke the grader's protocol ({e}); the worker was "
+                               "restarted for the other parts", ErrorKind.PROTOCOL) from None
+        except (EOFError, OSError):
             code = None
             if self.proc is not None:
                 try:  # the pipe closes a moment before the exit status is there

@@ -105,6 +105,7 @@ class Suite:
     tests: list[Test]
     cases: list[Case]
     forbid_autograd: bool = False
+    needs: tuple[str, ...] = ()  # tests (by name) that must score full marks for this to count
 
 
 @dataclass(frozen=True)

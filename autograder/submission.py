@@ -1,9 +1,9 @@
-"""Turn a submission into the source of one student module, statically: nothing is executed here.
+"""Read a submission, statically: nothing is executed here.
 
 A submission is a notebook (``.ipynb``), a Python file, or a folder or ``.zip`` holding one (an
-otter export zip, say). From a notebook we take code cells; from the code we keep only imports and
-top-level definitions (functions, classes, and assignments whose value calls nothing), so the
-student's exploratory cells (training loops, plots, ``grader.check``) never run.
+otter export zip, say). From a notebook we take the graded code cells, in order, with IPython's
+``%``/``!`` lines commented out; a ``.py`` file is one cell, as it is. The worker runs them as
+Jupyter would, statement by statement (``worker.run_cells``); the static scan reads them all.
 
 Cell metadata (written by ``rnngrade build``; documented in the README):
 
@@ -25,6 +25,8 @@ from pathlib import Path
 import nbformat
 
 MAX_SOURCE = 2 << 20  # characters of student code we are willing to read
+MAX_ZIP_ENTRIES = 2000  # names in an uploaded zip (a notebook, a PDF, an otter log...)
+MAX_EXTRACTED = 16 << 20  # bytes extracted from a zip, all files together
 
 
 class SubmissionError(Exception):
@@ -35,12 +37,36 @@ SKIPPED_ROLES = ("test", "instructor")
 SUFFIXES = (".ipynb", ".py", ".zip")  # what a submission can be, besides a folder
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One graded cell (a .py file is one), as the worker runs it."""
+
+    label: str  # how the student finds it: "the cell defining `rnn_bptt` (code cell 7)"
+    source: str
+    first_line: int  # where it starts in StudentModule.source
+
+
 @dataclass
 class StudentModule:
-    source: str  # the module the worker imports
+    source: str  # every graded cell, in order: what the static scan reads
     origin: str  # the file it came from, for messages
     notes: list[str] = field(default_factory=list)  # what was skipped, for the student
-    answer_cells: dict[str, int] = field(default_factory=dict)  # part -> cell index
+    answer_cells: dict[str, int] = field(default_factory=dict)  # part -> code-cell number
+    cells: list[Cell] = field(default_factory=list)  # what the worker runs, in order
+
+    def cell_at(self, line: int) -> tuple[int, int]:
+        """(cell index, line within it) of a line of ``source``."""
+        for i in range(len(self.cells) - 1, -1, -1):
+            if self.cells[i].first_line <= line:
+                return i, line - self.cells[i].first_line + 1
+        return 0, line
+
+    def where(self, line: int) -> str:
+        """A line of ``source``, in the student's own terms: "line 3 of the cell defining ..."."""
+        if not self.cells:
+            return f"line {line}"
+        i, local = self.cell_at(line)
+        return f"line {local} of {self.cells[i].label}"
 
 
 def submissions_in(path: Path) -> list[Path]:
@@ -64,6 +90,7 @@ def find_submission(path: Path) -> Path:
         entries = [p for p in path.iterdir() if not p.name.startswith(".")]
         if len(entries) == 1 and entries[0].suffix == ".zip":
             return entries[0]
+        _refuse_links(path)
         candidates = [p for p in sorted(path.rglob("*"))
                       if p.suffix in (".ipynb", ".py") and ".ipynb_checkpoints" not in p.parts
                       and not p.name.startswith(".")]
@@ -72,44 +99,74 @@ def find_submission(path: Path) -> Path:
             return notebooks[0]
         if not notebooks and len(candidates) == 1:
             return candidates[0]
-        found = ", ".join(p.name for p in candidates) or "nothing"
+        names = [p.name for p in candidates]
+        found = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "") \
+            if names else "nothing"
         raise SubmissionError(f"expected one notebook (.ipynb) or one .py file in the submission, "
                               f"found {found}. Submit only your homework notebook.")
     raise SubmissionError(f"cannot grade {path.name}: submit a .ipynb notebook, a .py file, or a "
                           ".zip holding one")
 
 
+def _refuse_links(folder: Path) -> None:
+    """A link in an uploaded folder could make the grader (root) read what is not the
+    student's: refuse the submission."""
+    for p in folder.rglob("*"):
+        if p.is_symlink():
+            raise SubmissionError(f"{p.relative_to(folder)} is a symbolic link; submit the "
+                                  "notebook itself")
+
+
 def extract_zip(path: Path, into: Path) -> Path:
-    """Extract only notebooks and .py files, refusing paths that escape ``into``."""
+    """Extract only notebooks and .py files, refusing paths that escape ``into``, links, and
+    zips that would write more than ``MAX_EXTRACTED`` bytes (counted, not believed)."""
     with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise SubmissionError(f"{path.name} holds {len(infos)} files (at most "
+                                  f"{MAX_ZIP_ENTRIES}); submit the notebook, or the zip its "
+                                  "export cell makes")
+        left = MAX_EXTRACTED
+        for info in infos:
             name = Path(info.filename)
-            if info.is_dir() or name.is_absolute() or ".." in name.parts:
+            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+            if info.is_dir() or is_link or name.is_absolute() or ".." in name.parts:
                 continue
-            if name.suffix in (".ipynb", ".py") and info.file_size <= MAX_SOURCE * 4:
-                target = into / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(zf.read(info))
+            if name.suffix not in (".ipynb", ".py"):
+                continue
+            cap = min(left, MAX_SOURCE * 4)
+            data = b""
+            if info.file_size <= cap:
+                with zf.open(info) as f:
+                    data = f.read(cap + 1)  # the declared size may lie
+            if info.file_size > cap or len(data) > cap:
+                raise SubmissionError(f"{path.name} expands to more than "
+                                      f"{MAX_EXTRACTED >> 20} MiB; submit the notebook itself")
+            left -= len(data)
+            target = into / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
     return into
 
 
 def notebook_cells(path: Path) -> tuple[list[tuple[int, str]], dict[str, int], list[str]]:
-    """The code cells to use, as (index, source); the answer cells by part; notes."""
+    """The code cells to grade, as (code-cell number from 1, source); answer cells by part;
+    notes."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as e:
         raise SubmissionError(f"{path.name} is not a readable notebook ({type(e).__name__}: "
                               f"{str(e)[:200]}). Re-download it from Jupyter and resubmit.") from None
-    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    tagged = any("rnngrade" in c.metadata or "nbgrader" in c.metadata for _, c in code)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = any("rnngrade" in c.metadata or "nbgrader" in c.metadata for c in code)
     cells, answers, notes = [], {}, []
-    for i, cell in code:
+    for number, cell in enumerate(code, start=1):
         ours, nbg = cell.metadata.get("rnngrade", {}), cell.metadata.get("nbgrader", {})
         if ours.get("role") in SKIPPED_ROLES or (nbg.get("grade") and not nbg.get("solution")):
             continue
         if ours.get("role") == "answer" and ours.get("part"):
-            answers[ours["part"]] = i
-        cells.append((i, cell.source))
+            answers[ours["part"]] = number
+        cells.append((number, cell.source))
     if not tagged:
         notes.append("this notebook has no rnngrade metadata (was it re-created?): graded from "
                      "all its code cells")
@@ -117,7 +174,8 @@ def notebook_cells(path: Path) -> tuple[list[tuple[int, str]], dict[str, int], l
 
 
 def strip_magics(source: str) -> str:
-    """Comment out IPython-only lines (``%matplotlib``, ``!pip``) so the cell parses."""
+    """Comment out IPython-only lines (``%matplotlib``, ``!pip``) so the cell parses, keeping
+    every line where it was (notebooks only: in a .py file ``%`` is Python)."""
     out = []
     for line in source.splitlines():
         s = line.lstrip()
@@ -125,40 +183,13 @@ def strip_magics(source: str) -> str:
     return "\n".join(out)
 
 
-def _calls_nothing(node: ast.AST) -> bool:
-    return not any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom))
-                   for n in ast.walk(node))
-
-
-def keep_definitions(tree: ast.Module) -> tuple[list[ast.stmt], list[str]]:
-    """Top-level imports, functions, classes and call-free assignments; the rest is dropped."""
-    kept, dropped = [], []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            kept.append(node)
-        elif isinstance(node, ast.ImportFrom) and node.module == "__future__":
-            kept.append(node)  # hoisted to the top of the module by build_module
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            guard = ast.parse("try:\n    pass\nexcept ImportError:\n    pass").body[0]
-            guard.body = [node]  # a missing plotting library must not sink the module
-            kept.append(ast.copy_location(guard, node))
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None \
-                and _calls_nothing(node.value):
-            kept.append(node)
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            continue  # a docstring or a bare string
-        else:
-            dropped.append(f"line {node.lineno}: {type(node).__name__}")
-    return kept, dropped
-
-
-def _merged_future(nodes: list[ast.ImportFrom]) -> list[ast.stmt]:
-    names = sorted({a.name for n in nodes for a in n.names})
-    return [ast.ImportFrom("__future__", [ast.alias(n) for n in names], 0)]
+def defined_names(tree: ast.Module) -> list[str]:
+    return [n.name for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
 
 
 def build_module(path: Path, workdir: Path) -> StudentModule:
-    """Read a submission and return the student module's source. Never runs anything."""
+    """Read a submission: its graded cells, in order, and the module they make. Runs nothing."""
     path = find_submission(path) if path.is_dir() else path
     if path.suffix == ".zip":
         try:
@@ -166,24 +197,27 @@ def build_module(path: Path, workdir: Path) -> StudentModule:
         except zipfile.BadZipFile:
             raise SubmissionError(f"{path.name} is not a valid zip file") from None
     path = find_submission(path)
-    if path.suffix == ".ipynb":
-        cells, answers, notes = notebook_cells(path)
+    notebook = path.suffix == ".ipynb"
+    if notebook:
+        raw, answers, notes = notebook_cells(path)
     else:
-        cells, answers, notes = [(0, path.read_text(errors="replace"))], {}, []
-    if sum(len(src) for _, src in cells) > MAX_SOURCE:
+        raw, answers, notes = [(0, path.read_text(errors="replace"))], {}, []
+    if sum(len(src) for _, src in raw) > MAX_SOURCE:
         raise SubmissionError(f"{path.name} holds more than {MAX_SOURCE} characters of code")
-    body: list[ast.stmt] = []
-    for index, src in cells:
+    cells, lines = [], 1
+    for number, src in raw:
+        src = (strip_magics(src) if notebook else src).rstrip("\n")
         try:
-            tree = ast.parse(strip_magics(src))
+            names = defined_names(ast.parse(src))
         except SyntaxError as e:
-            where = f"cell {index + 1}" if path.suffix == ".ipynb" else path.name
+            where = f"code cell {number}" if notebook else path.name
             notes.append(f"{where} has a syntax error (line {e.lineno}: {e.msg}) and was skipped; "
                          "the parts defined in it will fail")
             continue
-        kept, _ = keep_definitions(tree)
-        body.extend(kept)
-    future = [n for n in body if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
-    body = (_merged_future(future) if future else []) + [n for n in body if n not in future]
-    source = ast.unparse(ast.Module(body=body, type_ignores=[]))
-    return StudentModule(source + "\n", path.name, notes, answers)
+        label = path.name if not notebook else (
+            f"the cell defining {', '.join(f'`{n}`' for n in names[:3])} (code cell {number})"
+            if names else f"code cell {number}")
+        cells.append(Cell(label, src, lines))
+        lines += len(src.splitlines()) + 1
+    source = "".join(c.source + "\n\n" for c in cells)
+    return StudentModule(source, path.name, notes, answers, cells)

@@ -27,10 +27,12 @@ def last_step_readout(core: nn.Module, readout: nn.Module) -> Callable[[Tensor],
 def fit(predict: Callable[[Tensor], Tensor], params: list[Tensor],
         next_batch: Callable[[], tuple[Tensor, Tensor]], x_val: Tensor, y_val: Tensor, *,
         lr: float, clip_norm: float, max_steps: int, eval_every: int, stop_below: float,
-        backward: Callable[[Tensor], None] = Tensor.backward) -> tuple[int, list]:
+        backward: Callable[[Tensor], None] = Tensor.backward,
+        on_step: Callable[[int], None] | None = None) -> tuple[int, list]:
     """Train until ``max_steps`` or a validation MSE below ``stop_below``.
 
-    ``backward(loss)`` runs the grader's own backward pass (the worker lifts its guards there).
+    ``backward(loss)`` runs the grader's own backward pass (the worker lifts its guards there);
+    ``on_step(n)`` is called after the n-th update (a checkpoint for the judge to replay).
     Returns (steps taken, [(step, validation MSE), ...])."""
     opt = torch.optim.Adam(params, lr=lr)
     steps, history = 0, []
@@ -42,6 +44,8 @@ def fit(predict: Callable[[Tensor], Tensor], params: list[Tensor],
         nn.utils.clip_grad_norm_(params, clip_norm)
         opt.step()
         steps += 1
+        if on_step is not None:
+            on_step(steps)
         if steps % eval_every == 0:
             with torch.no_grad():
                 val = F.mse_loss(predict(x_val), y_val).item()

@@ -1,14 +1,14 @@
 """The sandbox worker: the only process that ever runs student code.
 
 Run by the judge as ``python -I worker.py CONFIG_JSON`` in a fresh directory, as an unprivileged
-user when the judge is root. It imports torch, safetensors, optionally pyseccomp, and its two
-siblings copied beside it, ``protocol.py`` and ``training.py``: never ``reference``, the homework
-or the judge.
+user when the judge is root. It imports torch, safetensors, optionally pyseccomp, and its
+siblings copied beside it, ``confine.py``, ``protocol.py`` and ``training.py``: never
+``reference``, the homework or the judge.
 
-Start-up, before any student code: lower its own rlimits, install a seccomp filter (no IP
-sockets, no signals to other processes), point stdout/stderr at the judge's log file, then import
-the student module once, send a ``Hello`` and serve requests (``protocol.CallRequest``,
-``protocol.TrainRequest``) until the judge closes the pipe.
+Start-up, before any student code: isolate itself (namespaces: the grader's files hidden, no
+network), drop root, lower its rlimits and install seccomp (``confine.py``), point stdout/stderr at
+the judge's log file, then import the student module once, send a ``Hello`` and serve requests
+(``protocol.CallRequest``, ``protocol.TrainRequest``) until the judge closes the pipe.
 """
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ import dataclasses
 import importlib.util
 import json
 import os
-import resource
-import signal
 import sys
 import traceback
 
@@ -33,75 +31,18 @@ def _sibling(name: str):
 
 
 if __package__:  # in the package (the judge's tests)
-    from . import protocol, training
+    from . import confine, protocol, running, training
 else:  # in the sandbox, where the files sit side by side
-    protocol, training = _sibling("protocol"), _sibling("training")
+    confine, protocol, running, training = (_sibling(n) for n in (
+        "confine", "protocol", "running", "training"))
 
 ErrorInfo, ErrorKind, Hello, Key, Reply = (protocol.ErrorInfo, protocol.ErrorKind, protocol.Hello,
                                            protocol.Key, protocol.Reply)
 
-STUDENT_FILE = "submission.py"
+CELLS_FILE = "cells.json"  # the student's cells, the statements to skip, the mode
+STUDENT_FILE = "submission.py"  # the one cell's label when the judge gives a plain source
+STUDENT_FILES = {STUDENT_FILE: STUDENT_FILE}  # the cells' file names -> how the student knows them
 PRINT_LIMIT = 1 << 20  # characters of student output kept in the log; the rest is dropped
-
-
-# -- confinement ---------------------------------------------------------------------------------
-CLONE_NEWNS, MS_REC, MS_PRIVATE, MS_RDONLY, MS_NOSUID, MS_NODEV = 0x20000, 0x4000, 0x40000, 1, 2, 4
-
-
-def hide(paths: list[str]) -> str:
-    """In a private mount namespace, cover each path with an empty, unreadable tmpfs: the
-    grader's code and data vanish for this process alone (root only, before the drop)."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS) != 0 or \
-            libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return f"not hidden (no mount namespace: errno {ctypes.get_errno()})"
-    for path in paths:
-        if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
-                      b"size=4k,mode=0") != 0:
-            return f"not hidden ({path}: errno {ctypes.get_errno()})"
-    return "hidden (a private mount namespace)"
-
-
-def drop_privileges(drop: dict | None) -> str:
-    """Started as root: hide the grader's files, then become the sandbox user for good."""
-    if not drop:
-        return ""
-    hidden = hide(drop["hide"]) if drop.get("hide") else ""
-    os.setgroups([])
-    os.setgid(drop["gid"])
-    os.setuid(drop["uid"])
-    if os.getuid() == 0 or os.geteuid() == 0:
-        raise SystemExit("the worker could not drop root")
-    return hidden
-
-
-def confine(limits: dict) -> str:
-    """Lower rlimits and install seccomp; return a word on what seccomp did."""
-    for name, value in limits.items():
-        res = getattr(resource, name)
-        soft, hard = resource.getrlimit(res)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(res, (value, value))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails, not the worker
-    try:
-        import errno
-        import socket
-
-        import pyseccomp as sc
-    except ImportError:
-        return "unavailable (pyseccomp not installed)"
-    try:
-        f = sc.SyscallFilter(sc.ALLOW)
-        f.add_rule(sc.ERRNO(errno.EACCES), "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
-        for call in ("kill", "tgkill"):
-            f.add_rule(sc.ERRNO(errno.EPERM), call, sc.Arg(0, sc.NE, os.getpid()))
-        f.add_rule(sc.ERRNO(errno.EPERM), "ptrace")
-        f.load()
-        return "on (no network sockets, no signals to other processes)"
-    except Exception as e:  # e.g. no libseccomp on this platform
-        return f"unavailable ({type(e).__name__})"
 
 
 # -- guards --------------------------------------------------------------------------------------
@@ -169,9 +110,9 @@ class Guards:
 
 def describe(e: BaseException) -> ErrorInfo:
     """The exception, with only the student's own frames (never the worker's or torch's)."""
-    frames = [f for f in traceback.extract_tb(e.__traceback__)
-              if os.path.basename(f.filename) == STUDENT_FILE]
-    where = tuple(f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}" for f in frames[-3:])
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename in STUDENT_FILES]
+    where = tuple(f"line {f.lineno} of {STUDENT_FILES[f.filename]}, in {f.name}: "
+                  f"{(f.line or '').strip()}" for f in frames[-3:])
     kind = ErrorKind.FORBIDDEN if isinstance(e, ForbiddenCall) else ErrorKind.RAISED
     return ErrorInfo(kind, str(e)[:500], type(e).__name__, where)
 
@@ -273,9 +214,14 @@ class Server:
                 if k.startswith(Key.TRAIN_DATA)}
         x, y = data["x_train"], data["y_train"]
         self.guards.active, self.guards.no_autograd = True, False
+        sent = {}
         try:
             core = self.construct(target, req, tensors)
             readout = torch.nn.Linear(cfg.hidden_size, y.size(1)).to(x.dtype)
+            n = len(Key.READOUT)
+            if req.load_state_dict:
+                readout.load_state_dict({k[n:]: v for k, v in tensors.items()
+                                         if k.startswith(Key.READOUT)})
             params = list(core.parameters()) + list(readout.parameters())
 
             def backward(loss):  # the grader's own backward pass
@@ -283,17 +229,23 @@ class Server:
                 loss.backward()
                 self.guards.active = True
 
+            def on_step(step):  # the checkpoint the judge replays
+                if step == req.check_steps:
+                    sent.update(weights(f"{Key.CHECKPOINT}core.", core))
+                    sent.update(weights(f"{Key.CHECKPOINT}readout.", readout))
+
             steps, history = training.fit(
                 training.last_step_readout(core, readout), params,
                 training.pool_batches(x, y, cfg.batch_size, req.seed), data["x_val"],
                 data["y_val"], lr=cfg.lr, clip_norm=cfg.clip_norm, max_steps=cfg.max_steps,
-                eval_every=cfg.eval_every, stop_below=cfg.stop_below, backward=backward)
+                eval_every=cfg.eval_every, stop_below=cfg.stop_below, backward=backward,
+                on_step=on_step)
         except BaseException as e:
             return Reply(req.id, False, describe(e)), {}
         finally:
             self.guards.active = False
-        sent = {f"{Key.TRAINED}core.{k}": v for k, v in core.state_dict().items()}
-        sent.update({f"{Key.TRAINED}readout.{k}": v for k, v in readout.state_dict().items()})
+        sent.update(weights(f"{Key.TRAINED}core.", core))
+        sent.update(weights(f"{Key.TRAINED}readout.", readout))
         return Reply(req.id, True, steps=steps, history=tuple(history)), sent
 
     def backward(self, req, tensors, obj, result, sent) -> str:
@@ -329,16 +281,23 @@ class Server:
         return "ok"
 
 
-def import_student(torch) -> tuple[object, Hello]:
-    spec = importlib.util.spec_from_file_location("submission", STUDENT_FILE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["submission"] = module
+def weights(prefix: str, module) -> dict:
+    return {f"{prefix}{k}": v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def import_student(spec: dict) -> tuple[object, Hello]:
+    """Run the cells (``running.run_cells``); the hello lists what they define."""
     try:
-        spec.loader.exec_module(module)
-        return module, Hello(True, names=tuple(sorted(n for n in vars(module)
-                                                      if not n.startswith("_"))))
-    except BaseException as e:  # SystemExit at import included
-        return module, Hello(False, error=describe(e))
+        module, notes, names = running.run_cells(
+            spec["cells"], {tuple(x) for x in spec.get("skip", [])},
+            spec.get("definitions_only", False))
+    except BaseException as e:  # a failure of the running itself: a malformed cell
+        return None, Hello(False, error=describe(e))
+    STUDENT_FILES.update(names)
+    sys.modules["submission"] = module
+    return module, Hello(True, names=tuple(sorted(n for n in vars(module)
+                                                  if not n.startswith("_"))),
+                         notes=tuple(notes))
 
 
 def to_cpu(torch, tensors: dict) -> dict:
@@ -350,8 +309,13 @@ def to_cpu(torch, tensors: dict) -> dict:
 
 def serve(config: dict) -> None:
     rfd, wfd = config["request_fd"], config["reply_fd"]
-    hidden = drop_privileges(config.get("drop"))
-    isolation = confine(config.get("limits", {}))
+    drop = config.get("drop")  # as root: the sandbox user to become
+    keep = (os.getcwd(), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix))
+    hidden = confine.isolate(config["hide"], as_root=bool(drop), keep=keep) \
+        if config.get("hide") else ""
+    if drop:
+        confine.drop_privileges(drop["uid"], drop["gid"])
+    isolation = confine.limit(config.get("limits", {}))
     os.environ["OMP_NUM_THREADS"] = str(config.get("threads", 1))
     import torch
     from safetensors.torch import load, save
@@ -359,7 +323,8 @@ def serve(config: dict) -> None:
     torch.set_num_threads(config.get("threads", 1))
     sys.stdout, sys.stderr = CappedOutput(sys.stdout), CappedOutput(sys.stderr)
     guards = Guards(torch)
-    module, hello = import_student(torch)
+    with open(CELLS_FILE) as f:
+        module, hello = import_student(json.load(f))
     protocol.write_frame(wfd, {**protocol.to_header(hello), "seccomp": isolation,
                                "hidden": hidden})
     server = Server(module, torch, guards)

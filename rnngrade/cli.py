@@ -25,25 +25,36 @@ from autograder.spec import numbered
 from autograder.submission import submissions_in
 from homework.rnn_lstm import HOMEWORK
 
-def selected_suites(only: str, threads: int) -> list:
-    """The hidden cases, built once per run (about 0.3 s): ``--only`` names or part numbers."""
+def selected_suites(only: str, threads: int, seed: int) -> list:
+    """The hidden cases drawn from ``seed`` (about 0.3 s): ``--only`` names or part numbers."""
     import torch
 
     torch.set_num_threads(threads)  # before the hidden cases are built
     wanted = {w.strip() for w in only.split(",") if w.strip()}
-    return [s for s in HOMEWORK.suites(HOMEWORK.seed)
+    return [s for s in HOMEWORK.suites(seed)
             if not wanted or s.target in wanted or str(s.part) in wanted]
 
 
-def grade_one(path: Path, budget, console: Console, suites: list) -> GradeReport:
+def grade_one(path: Path, budget, console: Console, args, hidden: tuple) -> GradeReport:
+    """One submission, on cases from ``--seed`` or a fresh seed of its own."""
     from autograder import judge
 
     start = time.monotonic()
     try:
-        return judge.grade(path, HOMEWORK, budget, suites)
+        seed = judge.fresh_seed() if args.seed is None else args.seed
+        suites = selected_suites(args.only, args.threads, seed)
+        report = judge.grade(path, HOMEWORK, budget, suites, hidden=hidden)
+        report.tests.append(judge.seed_result(seed))
+        return report
     except Exception as e:  # the grader's own failure: a valid results.json all the same
         console.print(f"[red]autograder error on {path.name}: {type(e).__name__}: {e}[/]")
         return failsafe_report(path.name, e, time.monotonic() - start)
+
+
+def result_names(paths: list[Path]) -> dict[Path, str]:
+    """``NAME.json`` for each submission; the full file name where two share a stem."""
+    stems = [p.stem for p in paths]
+    return {p: f"{p.stem if stems.count(p.stem) == 1 else p.name}.json" for p in paths}
 
 
 def cmd_grade(args) -> int:
@@ -60,18 +71,18 @@ def cmd_grade(args) -> int:
         return 2
     paths = submissions_in(path)
     several = len(paths) > 1
+    names = result_names(paths)
+    # the worker reads neither the class's other submissions nor any results
+    hidden = tuple(p.resolve() for p in ([path] if path.is_dir() else [path.parent])) + \
+        ((Path(args.results).resolve().parent if not several else
+          Path(args.results).resolve(),) if args.results else ())
     reports = []
-    try:
-        suites = selected_suites(args.only, args.threads)
-    except Exception as e:  # the grader's own failure: a valid results.json all the same
-        suites = None
-        console.print(f"[red]autograder error: {type(e).__name__}: {e}[/]")
     for p in paths:
-        report = grade_one(p, budget, console, suites)
+        report = grade_one(p, budget, console, args, hidden)
         reports.append(report)
         if args.results:  # written before anything is printed: a closed pipe loses nothing
             out = Path(args.results)
-            write_results(report, out / f"{p.stem}.json" if several else out)
+            write_results(report, out / names[p] if several else out)
         print_report(report, console, quiet=args.quiet)
         if not args.quiet:
             console.print(f"[dim]{report.execution_time:.1f} s[/]")
@@ -140,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--threads", type=int, default=1, help="torch threads in the worker")
     g.add_argument("--only", default="", help="grade only these parts: names or part "
                                               "numbers, comma-separated (e.g. LSTM,5)")
+    g.add_argument("--seed", type=int, default=None,
+                   help="draw the hidden cases from this seed (default: a fresh one each "
+                        "grading, recorded in the staff-only test to regrade the same way)")
     g.add_argument("--quiet", action="store_true", help="one line per submission: the score and the failed tests")
     g.set_defaults(func=cmd_grade)
     p = sub.add_parser("parts", help="list the homework's parts and the point table")

@@ -1,10 +1,15 @@
 """Part 7: can the student's LSTM learn a long-range dependency?
 
 The worker trains the student's ``LSTM(2, 32, batch_first=True)`` with the grader's linear read-out
-on the adding problem (HOMEWORK.md Part 7), on a pool of examples the judge sends, and returns the
-trained weights. The judge loads them into the trusted ``reference.LSTM`` and evaluates on held-out
-examples the worker never sees, so neither a model that memorised its data nor a result the worker
-makes up can score.
+on the adding problem (HOMEWORK.md Part 7), from initial weights and on a pool of examples the
+judge sends, and returns the trained weights and those after the first ``CHECK_STEPS`` updates.
+The judge trusts none of it:
+
+* it replays those first updates itself, with ``reference.LSTM`` from the same weights on the same
+  batches: weights that did not come from training the student's LSTM earn nothing;
+* it loads the final weights into ``reference.LSTM`` and evaluates them on held-out examples the
+  worker never sees (drawn, like everything else here, from the grading's fresh seed);
+* the credit needs the LSTM's own equivalence test (Part 4) passed in full.
 
 Scoring by held-out MSE: full credit at or below 0.01, none at or above 0.1 (predicting the mean
 scores 0.167), log-linear between (0.0316 earns half).
@@ -19,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import reference
+from autograder import training
 from autograder.evaluation import error_message
 from autograder.protocol import Init, Key, Reply, TrainConfig, TrainRequest
 from autograder.spec import Case, Item, Suite, Test
@@ -30,6 +36,9 @@ CONFIG = TrainConfig(  # HOMEWORK.md's calibrated configuration, early stopping 
     hidden_size=HIDDEN, lr=1e-2, batch_size=64, clip_norm=1.0, max_steps=1500, eval_every=50,
     stop_below=FULL_CREDIT_MSE / 2)
 TRAIN_TIMEOUT_S = 240.0  # a loop LSTM needs about 10 s here; Gradescope's 0.5 vCPU is slower
+CHECK_STEPS = 10  # updates the judge replays
+CHECK_TOLERANCE = 0.05  # relative difference of the weights' change over those updates
+NEEDS = ("LSTM: outputs match the trusted model",)  # Part 4, in full
 
 
 def credit(mse: float) -> float:
@@ -59,11 +68,52 @@ def held_out_mse(tensors: dict, x: torch.Tensor, y: torch.Tensor) -> tuple[float
     return se / y.numel(), None
 
 
-def judge_training(x_test, y_test, reply: Reply) -> list[Item]:
+def fresh_model(seed: int) -> tuple[nn.Module, nn.Module]:
+    """The initial weights: reference.LSTM's and the read-out's, from the grading's seed."""
+    torch.manual_seed(seed)
+    return reference.LSTM(2, HIDDEN, batch_first=True), nn.Linear(HIDDEN, 1)
+
+
+def replay(seed: int, x: torch.Tensor, y: torch.Tensor, x_val, y_val) -> dict[str, torch.Tensor]:
+    """The weights after CHECK_STEPS updates of training reference.LSTM as the worker trains
+    the student's: same initial weights, same batches, same loop."""
+    core, readout = fresh_model(seed)
+    training.fit(training.last_step_readout(core, readout),
+                 [*core.parameters(), *readout.parameters()],
+                 training.pool_batches(x, y, CONFIG.batch_size, seed), x_val, y_val,
+                 lr=CONFIG.lr, clip_norm=CONFIG.clip_norm, max_steps=CHECK_STEPS,
+                 eval_every=CHECK_STEPS + 1, stop_below=-1.0)
+    return {**{f"core.{k}": v for k, v in core.state_dict().items()},
+            **{f"readout.{k}": v for k, v in readout.state_dict().items()}}
+
+
+def checkpoint_error(tensors: dict, start: dict, expected: dict) -> float:
+    """||change returned - change replayed|| / ||change replayed|| over every weight (inf when
+    the checkpoint is missing or malformed)."""
+    got = {k[len(Key.CHECKPOINT):]: v for k, v in tensors.items() if k.startswith(Key.CHECKPOINT)}
+    if set(got) != set(expected) or any(not isinstance(got[k], torch.Tensor)
+                                        or got[k].shape != v.shape for k, v in expected.items()):
+        return math.inf
+    diff = sum(((got[k].double() - expected[k].double()) ** 2).sum() for k in expected)
+    change = sum(((expected[k].double() - start[k].double()) ** 2).sum() for k in expected)
+    err = math.sqrt(float(diff) / max(float(change), 1e-30))
+    return err if math.isfinite(err) else math.inf
+
+
+def judge_training(x_test, y_test, check, reply: Reply) -> list[Item]:
     name = "adding problem"
     if not reply.ok:
         why = error_message(reply.error) if reply.error else "no reason given"
         return [Item("values", name, f"training your LSTM failed: {why}")]
+    start, expected = check()
+    err = checkpoint_error(reply.tensors, start, expected)
+    if not err <= CHECK_TOLERANCE:
+        return [Item("values", name, (
+            f"the weights after your LSTM's first {CHECK_STEPS} training steps are not what "
+            f"{CHECK_STEPS} steps of training PyTorch's LSTM from the same weights on the same "
+            f"batches give (relative difference {err:.3g}, at most {CHECK_TOLERANCE} allowed): "
+            "your LSTM does not compute PyTorch's LSTM (see Part 4), or its output is cut off "
+            "from the autograd graph (.detach(), .data or torch.no_grad() in forward)"))]
     mse, why = held_out_mse(reply.tensors, x_test, y_test)
     if mse is None:
         return [Item("values", name, why)]
@@ -72,10 +122,7 @@ def judge_training(x_test, y_test, reply: Reply) -> list[Item]:
     msg = (f"after {reply.steps} training steps, held-out MSE {mse:.4f} (full credit at "
            f"or below {FULL_CREDIT_MSE}, none from {NO_CREDIT_MSE}; predicting the mean gives "
            f"0.167)")
-    if own < FULL_CREDIT_MSE and earned < 1:
-        msg += (f". Your own model reached validation MSE {own:.4f}, but the same weights in a "
-                "standard LSTM do not: your LSTM does not compute PyTorch's LSTM (see Part 4)")
-    elif earned < 1 and own > 0.1:
+    if earned < 1 and own > 0.1:
         msg += (". It did not learn: is the output connected to the autograd graph (no .detach(),"
                 " .data or torch.no_grad() in forward), and is it really an LSTM (a cell state "
                 "with a forget gate)?")
@@ -87,11 +134,19 @@ def suites(seed: int) -> list[Suite]:
     x, y = adding_problem(POOL, T, gen)
     x_val, y_val = adding_problem(VAL, T, gen)
     x_test, y_test = adding_problem(TEST, T, gen)  # stays in the judge
+    core, readout = fresh_model(seed)
+    start = {**{f"core.{k}": v.clone() for k, v in core.state_dict().items()},
+             **{f"readout.{k}": v.clone() for k, v in readout.state_dict().items()}}
     request = TrainRequest("LSTM", Init((2, HIDDEN), {"batch_first": True}), CONFIG,
-                           dtype="float32", seed=seed)
-    data = {"x_train": x, "y_train": y, "x_val": x_val, "y_val": y_val}
+                           dtype="float32", seed=seed, load_state_dict=True,
+                           check_steps=CHECK_STEPS)
+    data = {f"{Key.TRAIN_DATA}{k}": v for k, v in
+            {"x_train": x, "y_train": y, "x_val": x_val, "y_val": y_val}.items()}
+    data.update({f"{Key.STATE_DICT}{k}": v for k, v in core.state_dict().items()})
+    data.update({f"{Key.READOUT}{k}": v for k, v in readout.state_dict().items()})
+    check = lambda: (start, replay(seed, x, y, x_val, y_val))  # noqa: E731 (only when graded)
     case = Case(f"adding problem, T={T}, hidden_size={HIDDEN}, at most {CONFIG.max_steps} "
-                "steps", request, {f"{Key.TRAIN_DATA}{k}": v for k, v in data.items()}, [], "",
-                timeout_s=TRAIN_TIMEOUT_S, judge=partial(judge_training, x_test, y_test))
+                "steps", request, data, [], "", timeout_s=TRAIN_TIMEOUT_S,
+                judge=partial(judge_training, x_test, y_test, check))
     return [Suite("LSTM", 7, [Test("LSTM: learns the adding problem (long-range dependency)",
-                                   "values", 6)], [case])]
+                                   "values", 6)], [case], needs=NEEDS)]

@@ -126,14 +126,17 @@ def assert_no_leak(results):
 def test_patching_torch_comparisons_gains_nothing(tmp_path):
     honest, _ = grade(EXAMPLES / "gru_z_swapped.py", tmp_path, *NO_TRAINING, name="honest.json")
     attack, _ = grade(ATTACKS / "patch_torch.py", tmp_path, *NO_TRAINING)
-    assert attack["score"] <= honest["score"] < 100
-    assert "`.__eq__`" in failed(attack)["1.1"] or ".__eq__" in failed(attack)["1.1"]
+    assert attack["score"] == honest["score"] < 100  # the patch never ran
+    assert failed_targets(attack) == {"GRUCell"}
+    assert "was not run: it uses .__eq__" in attack["output"]
 
 
 def test_reading_the_graders_files_with_introspection_is_refused_statically(tmp_path):
     results, _ = grade(ATTACKS / "read_files.py", tmp_path, *NO_TRAINING)
     assert_no_leak(results)
-    assert results["score"] == 0 and "not allowed in graded code" in failed(results)["1.1"]
+    assert results["score"] == 94 - 2  # rnn_param_count, which calls the thief, scores zero
+    assert "`rnn_param_count` uses import glob (through _steal)" in failed(results)["1.1"]
+    assert "was not run: it uses .__code__" in results["output"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="file isolation needs the user switch (root)")
@@ -155,20 +158,18 @@ def test_reading_the_graders_files_by_their_path_is_denied_and_nothing_leaks(tmp
 
 
 def test_writing_results_json_and_exiting_gains_nothing(tmp_path):
-    results, _ = grade(ATTACKS / "write_results.py", tmp_path)
-    from homework.rnn_lstm import HOMEWORK
-
-    assert results["score"] == 0
-    assert len(results["tests"]) == sum(len(s.tests) for s in HOMEWORK.suites(HOMEWORK.seed))
-    assert "exited while being imported" in results["output"]
+    results, _ = grade(ATTACKS / "write_results.py", tmp_path, *NO_TRAINING)
+    assert results["score"] == 94  # the attack's class body never ran; the homework is graded
+    assert "was not run: it uses import glob" in results["output"]
     assert_no_leak(results)
 
 
 @pytest.mark.parametrize("name", ["sys_exit_at_import", "os_exit_at_import"])
 def test_exit_at_import_gains_nothing(tmp_path, name):
     results, _ = grade(ATTACKS / f"{name}.py", tmp_path, *NO_TRAINING)
-    assert results["score"] == 0  # code that runs at import may not exit: refused statically
-    assert "code that runs when your module is imported" in failed(results)["1.1"]
+    assert results["score"] == 94  # the exit never ran (refused statically); the rest counts
+    assert "was not run: it uses" in results["output"] and "_exit" in results["output"] or \
+        "sys.exit" in results["output"]
 
 
 def test_infinite_loop_in_one_part_leaves_the_others_graded(tmp_path):

@@ -85,7 +85,7 @@ def test_buggy_notebook_loses_points_in_the_right_part(tmp_path, built_homework)
 def test_attack_gains_nothing_and_leaks_nothing(tmp_path):
     root = container(tmp_path, ATTACKS / "read_files.py")
     results = run_autograder(root)
-    assert results["score"] == 0  # refused statically (it inspects code objects at import)
+    assert results["score"] == 98  # rnn_param_count, which calls the thief, scores zero
     text = json.dumps(results)
     assert not any(marker in text for marker in HIDDEN_MARKERS)
 

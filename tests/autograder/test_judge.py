@@ -23,7 +23,7 @@ class FakeSandbox:
     def __init__(self, script: dict[str, list]):
         self.script, self.asked = {k: list(v) for k, v in script.items()}, []
 
-    def request(self, request, tensors, timeout):
+    def request(self, request, tensors, timeout, max_payload=None):
         self.asked.append(request.target)
         make = self.script[request.target].pop(0)
         return make(len(self.asked))
@@ -103,6 +103,14 @@ def test_the_report_numbers_tests_within_parts_and_gives_partial_credit():
 
 def test_forbidden_parts_names_the_line_and_the_rule():
     source = "import torch\ndef f(x):\n    return torch.nn.LSTM(2, 3)(x)\ndef g(x):\n    return x\n"
-    blocked = forbidden_parts(source, [suite("f", 1), suite("g", 1)])
-    assert set(blocked) == {"f"}
+    blocked, refused = forbidden_parts(source, [suite("f", 1), suite("g", 1)])
+    assert set(blocked) == {"f"} and refused == {}
     assert "uses torch.nn.LSTM (line 3 of the graded code)" in blocked["f"]
+
+
+def test_a_scratch_statement_that_breaks_a_rule_is_not_run_and_says_where():
+    source = "import torch\ndef g(x):\n    return x\nprint(g.__code__)\n"
+    blocked, refused = forbidden_parts(source, [suite("g", 1)],
+                                       where=lambda line: f"line {line} of code cell 2")
+    assert blocked == {}
+    assert refused[4].startswith("Line 4 of code cell 2 was not run: it uses .__code__")

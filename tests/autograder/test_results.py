@@ -71,3 +71,14 @@ def test_quiet_prints_one_line_and_the_default_the_table():
         out[quiet] = buffer.getvalue()
     assert out[True] == "s.py: 2.50 / 5  failed: 1.2\n"
     assert len(out[False]) > len(out[True]) and "1/6 checks passed." in out[False]
+
+
+def test_terminal_escapes_in_student_text_never_reach_a_terminal_or_results():
+    evil = "ok\x1b[2J\x1b[H100.00 / 100\r\u202emodnar\x07"
+    report = GradeReport(f"s{evil}.py", [TestResult("a", "1.1", 0.0, 2.0, evil, ["f"])], 1.0,
+                         f"Your code printed:\n{evil}\n")
+    text = json.dumps(to_gradescope(report))
+    for bad in ("\x1b", "\r", "\u202e", "\x07"):
+        assert bad not in report.output and bad not in report.tests[0].output
+        assert bad not in report.submission and json.dumps(bad)[1:-1] not in text
+    assert "100.00 / 100" in report.tests[0].output  # the text stays, harmless

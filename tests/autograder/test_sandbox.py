@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from autograder.protocol import CallRequest, ErrorKind
-from autograder.sandbox import Sandbox, _live_processes
+from autograder.processes import live_processes
+from autograder.sandbox import Sandbox
 
 SOURCE = '''
 import os, torch
@@ -157,7 +158,7 @@ def test_a_forked_daemon_does_not_outlive_the_sandbox():
     with Sandbox(src) as sb:
         sb.start()
         uid = call(sb, "daemon").outputs["v"]
-    assert _live_processes(uid) == []
+    assert live_processes(uid) == []
 
 
 @as_root
@@ -178,7 +179,9 @@ def world_readable_secret():
     import tempfile
     from pathlib import Path
 
-    folder = Path(tempfile.mkdtemp(prefix="rnngrade-test-secret-"))
+    # outside /tmp, /var/tmp and /dev/shm, which the worker sees as private, empty folders
+    parent = next(p for p in ("/run", "/var/lib", "/opt") if os.access(p, os.W_OK))
+    folder = Path(tempfile.mkdtemp(prefix="rnngrade-test-secret-", dir=parent))
     folder.chmod(0o755)
     (folder / "answers.py").write_text("SECRET = 1\n")
     (folder / "answers.py").chmod(0o644)
@@ -215,3 +218,50 @@ def test_without_mount_namespaces_the_files_are_locked_then_restored(world_reada
         assert call(sb, "peek", [str(secret / "answers.py")]).outputs["v"] == "PermissionError"
         assert sb.isolation.files.startswith("unreadable to other users")
     assert secret.stat().st_mode == mode
+
+
+def test_scratch_files_are_private_and_vanish_with_the_worker():
+    src = ("import os\ndef scribble():\n    open('/tmp/rnngrade-scribble', 'w').write('x')\n"
+           "    return os.path.exists('/tmp/rnngrade-scribble')\n")
+    with Sandbox(src) as sb:
+        sb.start()
+        if not sb.isolation.files.startswith("hidden"):
+            pytest.skip(f"no namespaces here: {sb.isolation.files}")
+        assert call(sb, "scribble").outputs["v"] is True
+    assert not os.path.exists("/tmp/rnngrade-scribble")
+
+
+def test_there_is_no_network_not_even_loopback(sandbox):
+    if "network" not in sandbox.isolation.files:
+        pytest.skip(f"no network namespace here: {sandbox.isolation.files}")
+    reply = call(sandbox, "net")
+    assert not reply.ok
+
+
+DAEMON_THEN_LEADER_EXITS = """
+import os, threading, time, ctypes
+def daemon():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            threading.Thread(target=lambda: time.sleep(600), daemon=False).start()
+            ctypes.CDLL(None).syscall(60, 0)  # the leader thread alone exits: a zombie leader
+        os._exit(0)
+    time.sleep(0.5)
+    return os.getuid()
+"""
+
+
+def test_a_daemon_whose_leader_thread_exits_does_not_outlive_the_sandbox():
+    """The double fork, setsid, and a raw exit of the leader thread: /proc shows a zombie, but
+    one of its threads runs on."""
+    with Sandbox(DAEMON_THEN_LEADER_EXITS) as sb:
+        sb.start()
+        reply = call(sb, "daemon")
+        assert reply.ok, reply
+    if os.geteuid() == 0:
+        assert live_processes(reply.outputs["v"]) == []
+    else:
+        from autograder.processes import _children
+
+        assert [p for p in _children(os.getpid()) if p not in Sandbox.workers] == []

@@ -23,20 +23,34 @@ def notebook(path, cells):
     return path
 
 
-def test_keeps_definitions_and_drops_top_level_work(tmp_path):
-    src = ("import torch\nH = 4\nSIZES = (1, 2)\nmodel = torch.nn.Linear(2, 2)\n"
-           "for i in range(10**9):\n    pass\ntrain(model)\n\ndef f(x):\n    return x\n"
-           "class C:\n    pass\n")
+def test_a_py_file_is_one_cell_kept_whole_and_in_order(tmp_path):
+    src = ("import torch\nH = 4\nmodel = torch.nn.Linear(2, 2)\nfor i in range(3):\n    pass\n"
+           "def f(x):\n    return x\n")
     (tmp_path / "s.py").write_text(src)
-    out = build_module(tmp_path / "s.py", tmp_path).source
-    assert "def f(x)" in out and "class C" in out and "H = 4" in out and "SIZES" in out
-    assert "Linear" not in out and "range" not in out and "train(" not in out
+    module = build_module(tmp_path / "s.py", tmp_path)
+    assert [c.label for c in module.cells] == ["s.py"] and module.cells[0].source == src.rstrip()
+    assert module.where(6) == "line 6 of s.py"
 
 
-def test_imports_are_guarded_so_a_missing_library_cannot_sink_the_module(tmp_path):
-    (tmp_path / "s.py").write_text("import matplotlib.pyplot as plt\ndef f():\n    return 1\n")
-    out = build_module(tmp_path / "s.py", tmp_path).source
-    assert "try:\n    import matplotlib.pyplot as plt\nexcept ImportError:" in out
+def test_percent_formatting_in_a_py_file_is_python_not_a_magic(tmp_path):
+    src = 'def f(x):\n    return ("%d items"\n            % x)\n'
+    (tmp_path / "s.py").write_text(src)
+    module = build_module(tmp_path / "s.py", tmp_path)
+    assert module.cells[0].source == src.rstrip() and module.notes == []
+
+
+def test_lines_are_named_by_the_cell_the_student_sees(tmp_path):
+    nb = notebook(tmp_path / "hw.ipynb", [
+        ("import torch", {}),
+        ("x = 1\ny = 2", {}),
+        ("def rnn_bptt(x):\n    return x\n\n\n", {}),
+    ])
+    module = build_module(nb, tmp_path)
+    assert [c.label for c in module.cells] == [
+        "code cell 1", "code cell 2", "the cell defining `rnn_bptt` (code cell 3)"]
+    line = module.source.splitlines().index("    return x") + 1
+    assert module.where(line) == "line 2 of the cell defining `rnn_bptt` (code cell 3)"
+    assert module.cell_at(line) == (2, 2)
 
 
 def test_notebook_uses_answer_cells_and_skips_test_cells(tmp_path):
@@ -75,7 +89,7 @@ def test_cell_with_syntax_error_is_skipped_with_a_note(tmp_path):
                                           ("def broken(:\n    pass", {})])
     module = build_module(nb, tmp_path)
     assert "def ok" in module.source
-    assert "cell 3 has a syntax error" in module.notes[-1]
+    assert "code cell 2 has a syntax error" in module.notes[-1]
 
 
 def test_zip_with_one_notebook_is_graded_and_escaping_paths_are_ignored(tmp_path):
@@ -112,3 +126,61 @@ def test_other_file_types_are_refused(tmp_path):
     (tmp_path / "hw.txt").write_text("x")
     with pytest.raises(SubmissionError, match="submit a .ipynb notebook"):
         build_module(tmp_path / "hw.txt", tmp_path)
+
+
+# -- hostile uploads ------------------------------------------------------------------------------
+def test_a_zip_bomb_is_refused_after_reading_no_more_than_the_limit(tmp_path):
+    import zipfile
+
+    from autograder.submission import MAX_EXTRACTED
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(3):
+            zf.writestr(f"part{i}.py", "#" * (MAX_EXTRACTED // 2))
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(SubmissionError, match="expands to more than"):
+        build_module(bomb, work)
+    assert sum(p.stat().st_size for p in work.rglob("*") if p.is_file()) <= MAX_EXTRACTED
+
+
+def test_a_zip_of_many_names_is_refused_with_a_short_message(tmp_path):
+    import zipfile
+
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(2500):
+            zf.writestr(f"n{i}.txt", "")
+    with pytest.raises(SubmissionError, match="holds 2500 files") as e:
+        build_module(many, tmp_path / "w")
+    assert len(str(e.value)) < 300
+
+
+def test_a_folder_of_many_notebooks_is_listed_briefly(tmp_path):
+    for i in range(50):
+        (tmp_path / f"n{i:02d}.ipynb").write_text("{}")
+    with pytest.raises(SubmissionError, match="and 42 more") as e:
+        build_module(tmp_path, tmp_path)
+    assert len(str(e.value)) < 400
+
+
+def test_a_symlink_in_an_uploaded_folder_is_refused(tmp_path):
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    (folder / "homework.py").symlink_to("/etc/passwd")
+    with pytest.raises(SubmissionError, match="symbolic link"):
+        build_module(folder, tmp_path / "w")
+
+
+def test_a_symlink_inside_a_zip_is_not_followed(tmp_path):
+    import zipfile
+
+    z = tmp_path / "link.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        info = zipfile.ZipInfo("homework.py")
+        info.external_attr = (0o120777) << 16
+        zf.writestr(info, "/etc/passwd")
+        zf.writestr("real.py", "def f():\n    return 1\n")
+    module = build_module(z, tmp_path / "w")
+    assert "def f()" in module.source

@@ -71,7 +71,7 @@ def test_a_student_exception_keeps_only_the_students_frames(server):
     reply, _ = server.handle(CallRequest("fails", args=({"t": "a"},)), {"a": torch.ones(1)})
     assert reply.error.kind == ErrorKind.RAISED and reply.error.exc_type == "ValueError"
     (where,) = reply.error.where  # the worker's own frames are gone
-    assert where.startswith("line 9, in fails")
+    assert where.startswith("line 9 of submission.py, in fails")
 
 
 def test_a_module_is_built_in_the_dtype_asked_loaded_called_and_differentiated(server):
