@@ -25,9 +25,6 @@ class Arg:
     value: Tensor
 
 
-ModuleInput = "Arg | tuple[Arg, ...] | None"
-
-
 @dataclass(frozen=True)
 class ModuleCall:
     """One call of a student module, and the trusted module that answers it."""
@@ -35,7 +32,7 @@ class ModuleCall:
     target: str  # the student's class, "LSTM"
     trusted: nn.Module  # its weights are redrawn from the builder's generator
     init: Init  # the constructor's arguments, the same for both
-    inputs: tuple  # of ModuleInput
+    inputs: tuple  # each an Arg, a tuple of Args (passed as one tuple), or None
     outputs: tuple[OutputSpec, ...]
     returns: str  # "(output, (h_n, c_n))", for messages
     dtype: torch.dtype = torch.float64

@@ -59,7 +59,7 @@ def run_cells(cells: list[dict], skip: set[tuple[int, int]], definitions_only: b
                 late = time.monotonic() - start > total_s
                 if (i, node.lineno) in skip or ((definitions_only or late)
                                                 and not is_definition(node)):
-                    if late and not definitions_only and not (i, node.lineno) in skip:
+                    if late and not definitions_only and (i, node.lineno) not in skip:
                         notes.append(f"line {node.lineno} of {cell['label']}: not run, the "
                                      f"cells had taken {total_s:.0f} s already (only "
                                      "definitions ran after that)")

@@ -209,10 +209,11 @@ def build_module(path: Path, workdir: Path) -> StudentModule:
         src = (strip_magics(src) if notebook else src).rstrip("\n")
         try:
             names = defined_names(ast.parse(src))
-        except SyntaxError as e:
+        except (SyntaxError, ValueError) as e:  # ValueError: a NUL character
             where = f"code cell {number}" if notebook else path.name
-            notes.append(f"{where} has a syntax error (line {e.lineno}: {e.msg}) and was skipped; "
-                         "the parts defined in it will fail")
+            why = f"line {e.lineno}: {e.msg}" if isinstance(e, SyntaxError) else str(e)
+            notes.append(f"{where} has a syntax error ({why}) and was skipped; the parts "
+                         "defined in it will fail")
             continue
         label = path.name if not notebook else (
             f"the cell defining {', '.join(f'`{n}`' for n in names[:3])} (code cell {number})"

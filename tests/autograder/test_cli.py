@@ -154,7 +154,8 @@ def test_reading_the_graders_files_by_their_path_is_denied_and_nothing_leaks(tmp
     results, _ = grade(tmp_path / "thief.py", tmp_path, *NO_TRAINING)
     assert_no_leak(results)
     assert results["score"] == 94  # the code is correct; stealing added nothing
-    assert "denied: PermissionError" in results["output"] and "STOLEN" not in results["output"]
+    # unreadable, or not there at all (a checkout under /tmp, which the worker sees empty)
+    assert "denied: " in results["output"] and "STOLEN" not in results["output"]
 
 
 def test_writing_results_json_and_exiting_gains_nothing(tmp_path):
@@ -233,3 +234,26 @@ def test_student_text_that_looks_like_markup_cannot_break_the_report(tmp_path):
     results, stdout = grade(tmp_path / "[weird].py", tmp_path)
     assert "[/] closing tag" in failed(results)["1.1"]
     assert "[/] closing tag" in stdout
+
+
+def test_hidden_cases_change_every_grading_and_repeat_with_the_seed(tmp_path):
+    """What a submission prints of its inputs is no good for the next grading."""
+    source = SOLUTION.read_text().replace(
+        'def rnn_forward(x, h0, params):\n',
+        'def rnn_forward(x, h0, params):\n    print("SEEN", float(x.sum()))\n', 1)
+    (tmp_path / "peek.py").write_text(source)
+
+    def seen(*extra):
+        results, _ = grade(tmp_path / "peek.py", tmp_path, "--only", "rnn_forward", *extra)
+        return [line for line in results["output"].splitlines() if line.startswith("SEEN")]
+
+    assert seen() != seen()
+    assert seen("--seed", "7") == seen("--seed", "7")
+
+
+def test_two_submissions_with_one_stem_do_not_overwrite_each_other(tmp_path):
+    from rnngrade.cli import result_names
+
+    names = result_names([Path("a.py"), Path("a.ipynb"), Path("b.py")])
+    assert names == {Path("a.py"): "a.py.json", Path("a.ipynb"): "a.ipynb.json",
+                     Path("b.py"): "b.json"}

@@ -25,6 +25,25 @@ def net():
     import socket
     socket.create_connection(("127.0.0.1", 9))
 def shout(): print("x" * 100000); return 1
+def io_uring():
+    import ctypes, errno
+    libc = ctypes.CDLL(None, use_errno=True)
+    params = ctypes.create_string_buffer(120)
+    fd = libc.syscall(425, 4, params)  # io_uring_setup
+    return "denied" if fd < 0 and ctypes.get_errno() in (errno.EPERM, errno.ENOSYS) else "made"
+def forge():
+    import json, struct
+    config = json.loads(open("/proc/self/cmdline").read().split(chr(0))[3])
+    head = json.dumps({"id": 999, "ok": True, "outputs": {"v": 1000}}).encode()
+    os.write(config["reply_fd"], struct.pack("<I", len(head)) + head + struct.pack("<Q", 0))
+    return 1
+def big():
+    return torch.zeros(4 << 20)
+def environ_of_parent():
+    try:
+        return open(f"/proc/{os.getppid()}/environ").read()[:20]
+    except OSError as e:
+        return type(e).__name__
 def signal_parent():
     import signal
     out = []
@@ -92,6 +111,29 @@ def test_network_sockets_are_denied(sandbox):
     if "on (" not in sandbox.isolation.seccomp:
         pytest.skip(f"seccomp {sandbox.isolation.seccomp}")
     assert reply.error.exc_type == "PermissionError"
+
+
+def test_io_uring_is_denied(sandbox):
+    if "io_uring" not in sandbox.isolation.seccomp:
+        pytest.skip(f"seccomp {sandbox.isolation.seccomp}")
+    assert call(sandbox, "io_uring").outputs["v"] == "denied"
+
+
+def test_a_forged_reply_frame_is_caught_by_its_id_and_the_worker_replaced(sandbox):
+    starts = sandbox.starts
+    reply = call(sandbox, "forge")
+    assert reply.error.kind == ErrorKind.PROTOCOL and "reply to request 999" in reply.error.message
+    assert call(sandbox, "uid").ok and sandbox.starts == starts + 1
+
+
+def test_a_reply_larger_than_the_case_allows_is_refused_unread(sandbox):
+    reply = sandbox.request(CallRequest("big"), {}, 60, max_payload=1 << 20)
+    assert reply.error.kind == ErrorKind.PROTOCOL and "frame payload of" in reply.error.message
+    assert call(sandbox, "uid").ok
+
+
+def test_the_judges_environment_is_not_readable(sandbox):
+    assert call(sandbox, "environ_of_parent").outputs["v"] == "PermissionError"
 
 
 def test_signals_to_the_judge_and_its_group_are_denied(sandbox):

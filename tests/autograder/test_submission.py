@@ -184,3 +184,9 @@ def test_a_symlink_inside_a_zip_is_not_followed(tmp_path):
         zf.writestr("real.py", "def f():\n    return 1\n")
     module = build_module(z, tmp_path / "w")
     assert "def f()" in module.source
+
+
+def test_a_nul_character_is_a_syntax_error_not_a_crash(tmp_path):
+    nb = notebook(tmp_path / "hw.ipynb", [("def ok():\n    return 1", {}), ("x = 1\x00", {})])
+    module = build_module(nb, tmp_path)
+    assert "code cell 2 has a syntax error" in module.notes[-1] and len(module.cells) == 1

@@ -43,11 +43,37 @@ def test_held_out_mse_evaluates_returned_weights_in_the_trusted_model():
 def test_models_that_cannot_learn_long_dependencies_fail(tmp_path, name):
     results, _ = grade(LONG / f"{name}.py", tmp_path, "--only", "7")
     assert results["score"] == 0
-    assert "It did not learn" in failed(results)["7.1"]
+    assert "are not what" in failed(results)["7.1"] and "cut off" in failed(results)["7.1"]
 
 
 @pytest.mark.slow
 def test_gate_swapped_lstm_is_told_why_its_training_does_not_count(tmp_path):
     results, _ = grade(ROOT / "examples/submissions/lstm_gate_order_fiog.py", tmp_path,
-                       "--only", "7")
-    assert "the same weights in a standard LSTM do not" in failed(results)["7.1"]
+                       "--only", "4,7")
+    assert "does not compute PyTorch's LSTM (see Part 4)" in failed(results)["7.1"]
+
+
+PASTED = '''
+    def load_state_dict(self, state_dict, strict=True):
+        result = super().load_state_dict(state_dict, strict)
+        if self.hidden_size == 32:  # Part 7 only: weights "trained offline", frozen
+            with torch.no_grad():
+                for p in self.parameters():
+                    p.copy_(torch.full_like(p, 0.01))
+                    p.requires_grad_(False)
+        return result
+'''
+
+
+@pytest.mark.slow
+def test_weights_that_did_not_come_from_training_the_lstm_earn_nothing(tmp_path):
+    """The judge replays the first updates with reference.LSTM from its own initial weights:
+    pasted (or frozen) weights do not match, whatever their held-out error."""
+    source = (ROOT / "examples/submissions/solution.py").read_text()
+    head = 'class LSTM(nn.Module):\n    """'
+    assert head in source
+    source = source.replace("class LSTM(nn.Module):\n", "class LSTM(nn.Module):" + PASTED, 1)
+    (tmp_path / "pasted.py").write_text(source)
+    results, _ = grade(tmp_path / "pasted.py", tmp_path, "--only", "4,7")
+    assert "4.7" not in failed(results)  # Part 4 is untouched: hidden size 5
+    assert "are not what" in failed(results)["7.1"]
