@@ -18,9 +18,9 @@ class Scopes:
     def __init__(self, tree: ast.Module):
         self.module: dict[str, str | None] = {}
         self.scopes: dict[ast.AST, dict[str, str | None]] = {}
-        self._bind(tree.body, self.module, None)
+        self._bind(tree.body, self.module)
 
-    def _bind(self, body, table, owner) -> None:  # noqa: ARG002
+    def _bind(self, body, table) -> None:
         for node in body:
             for sub in self._own_nodes(node):
                 self._bind_one(sub, table)
@@ -60,7 +60,7 @@ class Scopes:
             body = [ast.Expr(e) for e in ([n.key, n.value] if isinstance(n, ast.DictComp)
                                           else [n.elt])]
             body += [ast.Expr(c) for gen in n.generators for c in [gen.iter, *gen.ifs]]
-        self._bind(body, table, n)
+        self._bind(body, table)
 
     def _bind_one(self, n, table) -> None:
         if isinstance(n, ast.Import):

@@ -185,7 +185,7 @@ class Sandbox:
         self.isolation = Isolation(user=SANDBOX_USER if self.root else None)
         self.private = Path(tempfile.mkdtemp(prefix="rnngrade-judge-"))  # 0700, judge only
         self.proc: subprocess.Popen | None = None
-        self.hello: dict = {}
+        self.hello = Hello(False)
         self.final_output = ""
         self.starts = 0
         self.next_id = 1
