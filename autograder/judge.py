@@ -138,7 +138,7 @@ def report(name: str, results: list[SuiteResult], elapsed: float, output: str,
         _, points, feedback, _ = scored[test.name]
         unmet = [(n, name) for name in suite.needs if name in scored
                  for n, got, _, full in [scored[name]] if got < full]
-        if unmet and points > 0:
+        if unmet:
             points, feedback = 0.0, (
                 f"No credit while {', '.join(f'test {n} ({name})' for n, name in unmet)} is not "
                 f"passed in full: fix that first.\n{feedback}")

@@ -37,7 +37,12 @@ CONFIG = TrainConfig(  # HOMEWORK.md's calibrated configuration, early stopping 
     stop_below=FULL_CREDIT_MSE / 2)
 TRAIN_TIMEOUT_S = 240.0  # a loop LSTM needs about 10 s here; Gradescope's 0.5 vCPU is slower
 CHECK_STEPS = 10  # updates the judge replays
-CHECK_TOLERANCE = 0.05  # relative difference of the weights' change over those updates
+# Relative difference of the weights' change over those updates. Measured: a correct LSTM
+# (loop or fast path) 2e-7; pasted, frozen or detached weights and a tanh RNN 1.0 to 1.13;
+# gates in another order 0.11 (its Part 4 failure withholds the credit anyway). Adam's first
+# updates are nearly sign(gradient), so rounding can flip a component whose gradient is about
+# zero and move the measure by about 0.03 each: the margin allows for a few.
+CHECK_TOLERANCE = 0.25
 NEEDS = ("LSTM: outputs match the trusted model",)  # Part 4, in full
 
 
@@ -122,7 +127,10 @@ def judge_training(x_test, y_test, check, reply: Reply) -> list[Item]:
     msg = (f"after {reply.steps} training steps, held-out MSE {mse:.4f} (full credit at "
            f"or below {FULL_CREDIT_MSE}, none from {NO_CREDIT_MSE}; predicting the mean gives "
            f"0.167)")
-    if earned < 1 and own > 0.1:
+    if own < FULL_CREDIT_MSE and earned < 1:
+        msg += (f". Your own model reached validation MSE {own:.4f}, but the same weights in a "
+                "standard LSTM do not: your LSTM does not compute PyTorch's LSTM (see Part 4)")
+    elif earned < 1 and own > 0.1:
         msg += (". It did not learn: is the output connected to the autograd graph (no .detach(),"
                 " .data or torch.no_grad() in forward), and is it really an LSTM (a cell state "
                 "with a forget gate)?")
