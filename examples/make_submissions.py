@@ -215,6 +215,26 @@ class _Attack:
     "infinite_loop": ("loops forever in LSTMCell.forward only", [
         ("    def forward(self, x, state=None):\n        H = self.hidden_size\n        if state is None:\n            h = x.new_zeros",
          "    def forward(self, x, state=None):\n        while True:\n            pass\n        H = self.hidden_size\n        if state is None:\n            h = x.new_zeros")]),
+    "vf_lstm_cell": ("calls the built-in LSTM cell through torch._C, in LSTMCell.forward", [
+        ("    def forward(self, x, state=None):\n        H = self.hidden_size\n        if state is None:\n            h = x.new_zeros",
+         "    def forward(self, x, state=None):\n        if state is not None:\n            return torch._C._VariableFunctions.lstm_cell(\n                x, state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)\n        H = self.hidden_size\n        if state is None:\n            h = x.new_zeros")]),
+    "guard_off_at_import": ("switches off the runtime guard through a closure, in a class body", [
+        ("$END", "\n\nclass _Off:\n    cells = [c.cell_contents for c in torch.lstm.__closure__]\n")]),
+    "pasted_part7_weights": ("replaces Part 7's weights with frozen ones trained elsewhere", [
+        ("class LSTM(nn.Module):\n", "class LSTM(nn.Module):\n"
+         "    def load_state_dict(self, state_dict, strict=True):\n"
+         "        result = super().load_state_dict(state_dict, strict)\n"
+         "        if self.hidden_size == 32:  # Part 7 only\n"
+         "            with torch.no_grad():\n"
+         "                for p in self.parameters():\n"
+         "                    p.copy_(torch.full_like(p, 0.01))\n"
+         "                    p.requires_grad_(False)\n"
+         "        return result\n\n")]),
+    "daemon": ("leaves a double-forked daemon behind, in rnn_param_count", [
+        ("def rnn_param_count(input_size, hidden_size, output_size):\n",
+         "def rnn_param_count(input_size, hidden_size, output_size):\n    import os, time\n"
+         "    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
+         "            time.sleep(600)\n        os._exit(0)\n")]),
     "kill_parent": ("kills its parent, its process group and every process it may", [
         ("def rnn_param_count(input_size, hidden_size, output_size):\n",
          "def rnn_param_count(input_size, hidden_size, output_size):\n    import os, signal\n"
