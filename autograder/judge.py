@@ -130,11 +130,11 @@ def forbidden_parts(source: str, suites: list[Suite], where=None
 def report(name: str, results: list[SuiteResult], elapsed: float, output: str,
            isolation: str, staff: list[str] = ()) -> GradeReport:
     by_suite = {id(r.suite): r.cases for r in results}
-    scored = {}
-    for suite, test, number in numbered([r.suite for r in results]):
-        scored[test.name] = (number, *score(test, by_suite[id(suite)]), test.points)
+    rows = numbered([r.suite for r in results])
+    scored = {test.name: (number, *score(test, by_suite[id(suite)]), test.points)
+              for suite, test, number in rows}
     tests = []
-    for suite, test, number in numbered([r.suite for r in results]):
+    for suite, test, number in rows:
         _, points, feedback, _ = scored[test.name]
         unmet = [(n, name) for name in suite.needs if name in scored
                  for n, got, _, full in [scored[name]] if got < full]
