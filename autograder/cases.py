@@ -48,6 +48,7 @@ class CaseBuilder:
     seed: int
     mistakes: dict[str, Callable] = field(default_factory=dict)
     error_hints: tuple[tuple[str, str], ...] = ()
+    gates: dict[str, dict[str, str]] = field(default_factory=dict)  # target -> Case.gates
 
     def __post_init__(self):
         self.gen = torch.Generator().manual_seed(self.seed)
@@ -120,7 +121,8 @@ class CaseBuilder:
                     input_grads={key: (name, leaf.grad) for key, name, leaf in leaves},
                     param_grads={n: p.grad.detach() for n, p in trusted.named_parameters()},
                     params=params, dtype=dtype_name(dtype), replay=replay,
-                    mistakes=self.mistakes.get(call.target), error_hints=self.error_hints)
+                    mistakes=self.mistakes.get(call.target), error_hints=self.error_hints,
+                    gates=self.gates.get(call.target, {}))
 
     def function_case(self, label: str, target: str, args: list, tensors: dict[str, Tensor],
                       outputs: list[Out], returns: str, *, dtype: torch.dtype = torch.float64,

@@ -6,6 +6,7 @@ from torch import Tensor
 
 from .compare import TOLERANCES, check_close, check_tensor_meta, fmt_shape
 from .diagnosis import diagnose, error_hint
+from .relations import relation, sizes_of
 from .protocol import ErrorInfo, ErrorKind, Key, Reply
 from .replies import MAX_ELEMENTS, find
 from .spec import Case, Item, ParamSpec
@@ -26,7 +27,35 @@ def evaluate(case: Case, reply: Reply) -> list[Item]:
             hint = error_hint(failed[0].error, case.error_hints)
         for it in failed:
             it.hint = hint
+        if reply.ok and hint is None:
+            _relate(case, reply, failed)
     return items
+
+
+def _relate(case: Case, reply: Reply, failed: list[Item]) -> None:
+    """A relation between received and expected values (``relations``) as the hint of each
+    failed values or gradients item that no listed mistake explains."""
+    tol = TOLERANCES["diagnosis"][case.dtype]
+    sizes = sizes_of(case.outputs, case.label)
+    outs = {o.name: o for o in case.outputs if isinstance(o.expected, Tensor)}
+    others = {n: o.expected for n, o in outs.items()}
+    grads = {name: (reply.tensors.get(f"{Key.INPUT_GRAD}{key}"), g)
+             for key, (name, g) in case.input_grads.items()}
+    grads.update({name: (reply.tensors.get(f"{Key.PARAM_GRAD}{name}"), g)
+                  for name, g in case.param_grads.items()})
+    for it in failed:
+        if it.aspect == "values" and it.name in outs:
+            out = outs[it.name]
+            got = find(reply, out.path).tensor
+            if isinstance(got, Tensor):
+                it.hint = relation(it.name, got, out.expected, tol, spec=out.spec,
+                                   others=others, sizes=sizes)
+        elif it.aspect == "gradients" and it.name in grads:
+            got, expected = grads[it.name]
+            if isinstance(got, Tensor):
+                gates = next((v for k, v in case.gates.items() if k in it.name), "")
+                it.hint = relation(f"the gradient of {it.name}", got, expected, tol,
+                                   sizes=sizes, gates=gates)
 
 
 def failed_items(case: Case, message: str) -> list[Item]:
@@ -82,21 +111,30 @@ def _evaluate(case: Case, reply: Reply) -> list[Item]:
             items.append(Item("values", out.name, err))
         else:
             value = found.value
+            if found.tensor is not None and found.tensor.dim() == 0:  # torch.tensor(57): a number
+                value = found.tensor.item()
             is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
             ok = is_number and value == out.expected
             err = None if ok else f"{out.name}: expected {out.expected!r}, got {_describe(value)}"
             items += [Item("shapes", out.name, None if is_number else err),
                       Item("values", out.name, err)]
-    return items + _gradient_items(case, reply, tol)
+    shapes_ok = all(it.error is None for it in items if it.aspect == "shapes")
+    return items + _gradient_items(case, reply, tol, shapes_ok)
 
 
 def _describe(value) -> str:
     return f"{value!r}"[:60]
 
 
-def _gradient_items(case: Case, reply: Reply, tol) -> list[Item]:
+SHAPES_FIRST = "not checked while the outputs' shapes are wrong: fix the shapes first"
+
+
+def _gradient_items(case: Case, reply: Reply, tol, shapes_ok: bool = True) -> list[Item]:
     if not (case.input_grads or case.param_grads):
         return []
+    if not shapes_ok:
+        return [Item("gradients", n, f"gradient with respect to {n}: {SHAPES_FIRST}")
+                for n in [*(n for n, _ in case.input_grads.values()), *case.param_grads]]
     items = []
     detached = reply.backward not in (None, "ok")
     for key, (name, expected) in case.input_grads.items():

@@ -19,21 +19,18 @@ Names are resolved with Python's scopes: a local variable called ``grad`` is not
 top-level definition it is in, and to every definition that uses that one: that part scores
 zero. A top-level statement whose code that runs at import (the statement itself, a class body,
 decorators, default arguments) breaks a rule is not run at all (``Findings.refused``), with a
-note. The worker's runtime guard stays as defence in depth only.
-"""
+note. The student's helper modules (``local``) are scanned as their code. The worker's runtime
+guard stays as defence in depth only."""
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
 
 from .names import ClassTable, Facts, Scopes
-from .names import dunder as _dunder
-from .names import is_type_of as _is_type_of
-from .names import text as _text
+from .names import dunder as _dunder, is_type_of as _is_type_of, text as _text
 
 MODULE = "<module>"  # "<module>:LINE": a top-level statement's code that runs at import
-RECURRENT_CLASSES = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase",
-                     "RNNCellBase"}
+RECURRENT_CLASSES = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNNCellBase"}
 RECURRENT_FUNCTIONS = {"lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
                        "rnn_tanh_cell", "rnn_relu_cell", "quantized_lstm", "quantized_gru"}
 AUTOGRAD = ("torch.autograd", "torch.enable_grad", "torch.set_grad_enabled", "torch.func",
@@ -62,8 +59,7 @@ BUILTINS = {"eval": "write the code out", "exec": "write the code out",
             "globals": "use the names directly", "locals": "use the names directly",
             "vars": "use the attributes directly", "breakpoint": "remove it",
             "__builtins__": "use the built-ins directly", "memoryview": "use tensors",
-            "setattr": "assign the attribute (obj.name = value)",
-            "delattr": "use del obj.name"}
+            "setattr": "assign the attribute (obj.name = value)", "delattr": "use del obj.name"}
 NAME_BUILTINS = ("getattr", "hasattr")  # fine with a literal name: getattr(self, "bias")
 
 
@@ -171,6 +167,8 @@ class Checker(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node):
         module = node.module or ""
+        if module in self.scopes.local and not node.level:
+            return  # the student's own helper module: its code is scanned with theirs
         if node.level or any(a.name == "*" for a in node.names):
             self.add("restricted", f"from {'.' * node.level}{module} import "
                      f"{', '.join(a.name for a in node.names)}", node,
@@ -182,7 +180,8 @@ class Checker(ast.NodeVisitor):
                 self.add("restricted", f"{module}.{a.name}", node, why)
 
     def _import(self, module: str, node) -> None:
-        if not _is_under(module, ALLOWED_IMPORTS) or restricted(module):
+        if module not in self.scopes.local and (not _is_under(module, ALLOWED_IMPORTS) or
+                                                restricted(module)):
             self.add("restricted", f"import {module}", node, "graded cells may import torch, "
                      "math, numpy and harmless standard modules only; move other code to an "
                      "ungraded cell")
@@ -220,6 +219,8 @@ class Checker(ast.NodeVisitor):
         if target is not None and not target.startswith("student:"):
             self._use(target, node)
             return  # the whole chain is judged: its prefixes are not used on their own
+        if target is not None:  # helpers.f: the student's f (in a helper module of theirs)
+            self.refs.add(target[len("student:"):])
         base = node.value
         while isinstance(base, ast.Attribute):
             base = base.value
@@ -325,12 +326,12 @@ def _units(tree: ast.Module):
             yield f"{MODULE}:{node.lineno}", [(node, "module")]
 
 
-def scan(source: str, forbid_autograd: set[str] = frozenset()) -> list[Violation]:
-    """Every violation, attributed to the definition it is in and to every definition that
-    uses it (transitively), and to every top-level statement ("<module>:LINE") whose code that
-    runs at import reaches it."""
+def references(source: str, local: frozenset[str] = frozenset()
+               ) -> tuple[dict[str, list[tuple]], dict[str, set[str]]]:
+    """Per owner (a top-level definition or "<module>:LINE"): its own findings, and the
+    student definitions it refers to."""
     tree = ast.parse(source)
-    scopes = Scopes(tree)
+    scopes = Scopes(tree, local)
     facts = Facts.of(tree)
     own_backward = "backward" in facts.attrs
     direct: dict[str, list[tuple]] = {}
@@ -345,6 +346,14 @@ def scan(source: str, forbid_autograd: set[str] = frozenset()) -> list[Violation
         if target and target.startswith("student:") and target[8:] != name:
             direct.setdefault(name, [])
             refs.setdefault(name, set()).add(target[8:])
+    return direct, refs
+
+
+def scan(source: str, forbid_autograd=frozenset(), local=frozenset()) -> list[Violation]:
+    """Every violation, attributed to the definition it is in and to every definition that
+    uses it (transitively), and to every top-level statement ("<module>:LINE") whose code that
+    runs at import reaches it."""
+    direct, refs = references(source, local)
     out = []
     for owner in direct:
         seen, stack = {owner}, [owner]
@@ -368,12 +377,13 @@ class Findings:
     refused: dict[int, Violation]  # a top-level statement's line -> why it must not run
 
 
-def check(source: str, forbid_autograd: set[str] = frozenset()) -> Findings:
+def check(source: str, forbid_autograd: set[str] = frozenset(),
+          local: frozenset[str] = frozenset()) -> Findings:
     """What the judge acts on: definitions that break a rule, and top-level statements that
     must not run at import (restricted code, or PyTorch's recurrent layers in a scratch cell)."""
     parts: dict[str, Violation] = {}
     refused: dict[int, Violation] = {}
-    for v in scan(source, forbid_autograd):
+    for v in scan(source, forbid_autograd, local):
         if v.name.startswith(MODULE):
             if v.rule != "autograd":
                 refused.setdefault(int(v.name.split(":")[1]), v)
@@ -382,8 +392,8 @@ def check(source: str, forbid_autograd: set[str] = frozenset()) -> Findings:
     return Findings(parts, refused)
 
 
-def violations_by_name(source: str, forbid_autograd: set[str] = frozenset()) -> dict[str, Violation]:
-    """The first violation of each top-level definition, and of each top-level statement that
-    must not run ("<module>:LINE")."""
-    found = check(source, forbid_autograd)
+def violations_by_name(source: str, forbid_autograd=frozenset(), local=frozenset()
+                       ) -> dict[str, Violation]:
+    """The first violation of each definition and of each top-level statement not to run."""
+    found = check(source, forbid_autograd, local)
     return {**found.parts, **{f"{MODULE}:{line}": v for line, v in found.refused.items()}}

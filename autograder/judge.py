@@ -17,7 +17,7 @@ from typing import Protocol
 
 import torch
 
-from . import forbidden
+from . import dependencies, forbidden
 from .evaluation import error_message, evaluate, failed_items
 from .protocol import ErrorKind, Reply
 from .results import GradeReport, TestResult
@@ -105,12 +105,12 @@ def reply_limit(case) -> int:
     return 4 * sum(t.numel() * 8 for t in sizes if isinstance(t, torch.Tensor)) + (1 << 20)
 
 
-def forbidden_parts(source: str, suites: list[Suite], where=None
-                    ) -> tuple[dict[str, str], dict[int, str]]:
+def forbidden_parts(source: str, suites: list[Suite], where=None,
+                    local: frozenset[str] = frozenset()) -> tuple[dict[str, str], dict[int, str]]:
     """(target -> why it scores zero, line of a top-level statement -> why it is not run), from
     the static scan. ``where(line)`` says where a line of the graded module is in the student's
     own files."""
-    found = forbidden.check(source, {s.target for s in suites if s.forbid_autograd})
+    found = forbidden.check(source, {s.target for s in suites if s.forbid_autograd}, local)
     place = where or (lambda line: f"line {line} of the graded code")
     blocked = {}
     for name in {s.target for s in suites} & set(found.parts):
@@ -127,8 +127,32 @@ def forbidden_parts(source: str, suites: list[Suite], where=None
     return blocked, refused
 
 
+def earlier_failures(suite: Suite, rows, scored, uses: dict[str, set[str]]) -> str:
+    """"Fix Part N first", when ``suite``'s code uses a definition of the student's (their
+    ``rnn_bptt`` calling their ``rnn_forward``) that fails its own tests, or is the same
+    definition, failing in an earlier part."""
+    first: dict[str, tuple[int, str]] = {}
+    for other, test, number in rows:
+        if other is suite or other.part > suite.part or other.target in first:
+            continue
+        if not (other.target in uses.get(suite.target, ()) or
+                (other.target == suite.target and other.part < suite.part)):
+            continue
+        _, got, _, full = scored[test.name]
+        if got < full:
+            first[other.target] = (other.part, number)
+    return "".join(
+        f"Your {suite.target} uses your {target}, which fails test {number}: fix Part {part} "
+        "first (this test may pass once it does).\n" if target != suite.target else
+        f"{target} already fails test {number} in Part {part}: fix that first.\n"
+        for target, (part, number) in first.items())
+
+
 def report(name: str, results: list[SuiteResult], elapsed: float, output: str,
-           isolation: str, staff: list[str] = ()) -> GradeReport:
+           isolation: str, staff: list[str] = (), uses: dict[str, set[str]] | None = None
+           ) -> GradeReport:
+    """The report of one grading. ``uses``: each student definition -> those it uses, so that
+    a failure explained by an earlier part says "fix Part N first"."""
     by_suite = {id(r.suite): r.cases for r in results}
     rows = numbered([r.suite for r in results])
     scored = {test.name: (number, *score(test, by_suite[id(suite)]), test.points)
@@ -136,6 +160,8 @@ def report(name: str, results: list[SuiteResult], elapsed: float, output: str,
     tests = []
     for suite, test, number in rows:
         _, points, feedback, _ = scored[test.name]
+        if points < test.points:
+            feedback = earlier_failures(suite, rows, scored, uses or {}) + feedback
         unmet = [(n, name) for name in suite.needs if name in scored
                  for n, got, _, full in [scored[name]] if got < full]
         if unmet:
@@ -188,9 +214,10 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
             notes.append(str(e))
     if module is not None:
         notes += module.notes
-        blocked, refused = forbidden_parts(module.source, suites, module.where)
+        blocked, refused = forbidden_parts(module.source, suites, module.where, module.local)
         notes += list(refused.values())
         with Sandbox(module.cells, threads=budget.threads, hidden=(*homework.hidden, *hidden),
+                     modules=module.local,
                      skip=tuple(module.cell_at(line) for line in refused)) as sandbox:
             hello = sandbox.start()
             notes += sandbox.notes + list(hello.notes)
@@ -213,7 +240,8 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
         output += ("\n\n" if output else "") + "Your code printed (truncated):\n" + student_output
     if isolation:
         output += ("\n\n" if output else "") + f"Graded in a {isolation}."
-    graded = report(path.name, results, time.monotonic() - start, output, isolation, staff)
+    graded = report(path.name, results, time.monotonic() - start, output, isolation, staff,
+                    dependencies.uses(module.source, module.local) if module is not None else {})
     if seed is not None:
         graded.tests.append(seed_result(seed))
     return graded

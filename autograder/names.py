@@ -7,6 +7,9 @@ import ast
 from dataclasses import dataclass
 
 
+LOCAL = "student-module:"  # what a name bound to one of the student's helper modules stands for
+
+
 class ClassTable(dict):
     """A class body's names: seen by its own statements, not by its methods."""
 
@@ -15,7 +18,8 @@ class Scopes:
     """Name -> what it stands for ("torch.nn.LSTM", a student definition "student:f", or None
     for a local value), per scope, as Python resolves them."""
 
-    def __init__(self, tree: ast.Module):
+    def __init__(self, tree: ast.Module, local: frozenset[str] = frozenset()):
+        self.local = local  # the student's own helper modules (a zip's helpers.py): their code
         self.module: dict[str, str | None] = {}
         self.scopes: dict[ast.AST, dict[str, str | None]] = {}
         self._bind(tree.body, self.module)
@@ -65,12 +69,13 @@ class Scopes:
     def _bind_one(self, n, table) -> None:
         if isinstance(n, ast.Import):
             for a in n.names:
-                table[a.asname or a.name.split(".")[0]] = a.name if a.asname else \
-                    a.name.split(".")[0]
+                table[a.asname or a.name.split(".")[0]] = LOCAL if a.name in self.local else \
+                    a.name if a.asname else a.name.split(".")[0]
         elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
             for a in n.names:
-                if a.name != "*":
-                    table[a.asname or a.name] = f"{n.module}.{a.name}"
+                if a.name != "*":  # a helper module's names are the student's definitions
+                    table[a.asname or a.name] = f"student:{a.name}" if n.module in self.local \
+                        else f"{n.module}.{a.name}"
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             table[n.name] = f"student:{n.name}" if table is self.module else None
         elif isinstance(n, ast.Assign):
@@ -115,6 +120,8 @@ class Scopes:
             base = None  # a built-in, or not defined at all
         if base is None:
             return None
+        if base == LOCAL:  # helpers.f: the student's f
+            return f"student:{parts[-1]}" if parts else None
         return ".".join([base, *reversed(parts)])
 
 

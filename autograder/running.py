@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import linecache
 import signal
+import sys
 import time
 import types
 
@@ -41,12 +42,15 @@ def is_definition(node: ast.stmt) -> bool:
 
 
 def run_cells(cells: list[dict], skip: set[tuple[int, int]], definitions_only: bool,
-              statement_s: float = STATEMENT_S, total_s: float = TOTAL_S):
+              statement_s: float = STATEMENT_S, total_s: float = TOTAL_S, aliases=()):
     """Run ``cells`` ([{"label", "source"}]) into a fresh module ``submission``; returns the
     module, the notes for the student, and the file names given to the cells (their frames
-    are the student's own)."""
+    are the student's own). ``aliases``: the student's helper modules, whose cells come
+    first: ``import helpers`` finds this module."""
     module = types.ModuleType("submission")  # __name__ != "__main__": a script's main is skipped
-    notes, names, flags = [], {}, 0
+    for name in aliases:
+        sys.modules[str(name)] = module
+    notes, names, flags, pending = [], {}, 0, []
     start = time.monotonic()
     old = signal.signal(signal.SIGALRM, _alarm)
     try:
@@ -71,24 +75,49 @@ def run_cells(cells: list[dict], skip: set[tuple[int, int]], definitions_only: b
                         flags |= getattr(__future__, alias.name).compiler_flag
                 code = compile(ast.Module([node], []), filename, "exec", flags=flags,
                                dont_inherit=True)
-                signal.setitimer(signal.ITIMER_REAL, statement_s)
-                try:
-                    exec(code, module.__dict__)
-                except StatementTimeout:
-                    notes.append(f"line {node.lineno} of {cell['label']}: stopped after "
-                                 f"{statement_s:.0f} s (a training loop in a graded cell? move "
-                                 "it to an ungraded cell); the cells after it still ran")
-                except BaseException as e:  # SystemExit, KeyboardInterrupt included
-                    notes.append(f"line {_line(e, filename, node.lineno)} of {cell['label']}: "
-                                 f"{type(e).__name__}: {str(e)[:200]} (this statement failed; "
-                                 "the cells after it still ran)")
-                finally:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                e = _exec(code, module, statement_s)
+                if isinstance(e, NameError):  # a name a later cell defines: cells run out of order
+                    pending.append((code, filename, node.lineno, cell["label"]))
+                elif e is not None:
+                    notes.append(_failed(e, filename, node.lineno, cell["label"], statement_s))
+        while pending:  # as the student's kernel had them: retried once the rest has run
+            left = []
+            for code, filename, lineno, label in pending:
+                e = _exec(code, module, statement_s)
+                if e is None:
+                    notes.append(f"line {lineno} of {label}: run after the cells below it, "
+                                 "whose names it uses (Run All would fail here: move it down)")
+                else:
+                    left.append((code, filename, lineno, label, e))
+            if len(left) == len(pending):
+                notes += [_failed(e, f, n, label, statement_s) for _, f, n, label, e in left]
+                break
+            pending = [item[:4] for item in left]
     finally:
         signal.signal(signal.SIGALRM, old)
     if len(notes) > MAX_NOTES:
         notes = notes[:MAX_NOTES] + [f"... and {len(notes) - MAX_NOTES} more"]
     return module, notes, names
+
+
+def _exec(code, module, statement_s: float) -> BaseException | None:
+    """Run one statement under the time limit; the exception it raised, if any."""
+    signal.setitimer(signal.ITIMER_REAL, statement_s)
+    try:
+        exec(code, module.__dict__)
+    except BaseException as e:  # StatementTimeout, SystemExit, KeyboardInterrupt included
+        return e
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return None
+
+
+def _failed(e: BaseException, filename: str, lineno: int, label: str, statement_s: float) -> str:
+    if isinstance(e, StatementTimeout):
+        return (f"line {lineno} of {label}: stopped after {statement_s:.0f} s (a training loop in "
+                "a graded cell? move it to an ungraded cell); the cells after it still ran")
+    return (f"line {_line(e, filename, lineno)} of {label}: {type(e).__name__}: {str(e)[:200]} "
+            "(this statement failed; the cells after it still ran)")
 
 
 def _line(e: BaseException, filename: str, default: int) -> int:

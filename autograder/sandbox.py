@@ -33,7 +33,7 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
-from . import confine, protocol, running, training, worker
+from . import confine, elsewhere, protocol, running, training, worker
 from .processes import harden_judge, kill_orphans, kill_user_processes, remove_files_of
 from .protocol import ErrorKind, Hello, ProtocolError, Reply
 
@@ -172,9 +172,12 @@ class Sandbox:
     workers: set[int] = set()  # the live workers of every sandbox in this process
 
     def __init__(self, cells, *, threads: int = 1, python: str | None = None,
-                 hidden: tuple[Path, ...] = (), skip: tuple[tuple[int, int], ...] = ()):
+                 hidden: tuple[Path, ...] = (), skip: tuple[tuple[int, int], ...] = (),
+                 modules: frozenset[str] = frozenset()):
         """``cells``: the student's cells (``submission.Cell``s: label and source), or one
-        module's source; ``skip``: (cell index, line) of statements not to run."""
+        module's source; ``skip``: (cell index, line) of statements not to run; ``modules``:
+        the names the student's helper modules (first among the cells) are imported by."""
+        self.modules = sorted(modules)
         self.cells = [{"label": worker.STUDENT_FILE, "source": cells}] if isinstance(cells, str) \
             else [{"label": c.label, "source": c.source} for c in cells]
         self.skip, self.threads = [list(x) for x in skip], threads
@@ -221,8 +224,9 @@ class Sandbox:
         self.starts += 1
         work = Path(tempfile.mkdtemp(prefix="rnngrade-sbx-"))
         (work / worker.CELLS_FILE).write_text(json.dumps(
-            {"cells": self.cells, "skip": self.skip, "definitions_only": self.definitions_only}))
-        for module in (worker, confine, protocol, running, training):
+            {"cells": self.cells, "skip": self.skip, "definitions_only": self.definitions_only,
+             "modules": self.modules}))
+        for module in (worker, confine, protocol, running, training, elsewhere):
             shutil.copy(Path(module.__file__), work / Path(module.__file__).name)
         self.work, self.log_path = work, self.private / f"output-{self.starts}.log"
         log = open(self.log_path, "wb")

@@ -72,6 +72,7 @@ class Case:
     replay: object | None = None  # diagnosis.Replay: the inputs and weights, to replay mistakes
     mistakes: Callable | None = None  # replay -> (hint, compute) pairs: the homework's mistakes
     error_hints: tuple[tuple[str, str], ...] = ()  # (pattern in an error, hint): the homework's
+    gates: dict[str, str] = field(default_factory=dict)  # parameter name part -> gate blocks
 
 
 @dataclass

@@ -18,6 +18,7 @@ that lost its metadata (re-created, edited in another editor) grades from all it
 from __future__ import annotations
 
 import ast
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ class StudentModule:
     notes: list[str] = field(default_factory=list)  # what was skipped, for the student
     answer_cells: dict[str, int] = field(default_factory=dict)  # part -> code-cell number
     cells: list[Cell] = field(default_factory=list)  # what the worker runs, in order
+    local: frozenset[str] = frozenset()  # the helper modules among them ("helpers")
 
     def cell_at(self, line: int) -> tuple[int, int]:
         """(cell index, line within it) of a line of ``source``."""
@@ -97,8 +99,13 @@ def find_submission(path: Path) -> Path:
         notebooks = [p for p in candidates if p.suffix == ".ipynb"]
         if len(notebooks) == 1:
             return notebooks[0]
-        if not notebooks and len(candidates) == 1:
-            return candidates[0]
+        if not notebooks:  # .py files: the one the others' imports do not name
+            texts = {p: p.read_text(errors="replace") for p in candidates}
+            mains = [p for p in candidates if not any(
+                re.search(rf"^\s*(import|from)\s+{re.escape(p.stem)}\b", t, re.M)
+                for q, t in texts.items() if q != p)]
+            if len(mains) == 1:
+                return mains[0]
         names = [p.name for p in candidates]
         found = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "") \
             if names else "nothing"
@@ -188,8 +195,32 @@ def defined_names(tree: ast.Module) -> list[str]:
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
 
 
+def helper_modules(folder: Path, main: Path, sources: list[str]) -> dict[str, str]:
+    """The student's own modules beside ``main`` in a zip or folder that its cells import
+    (``from helpers import sigmoid``): module name -> source."""
+    imported = set()
+    for src in sources:
+        try:
+            tree = ast.parse(strip_magics(src))
+        except (SyntaxError, ValueError):
+            continue
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Import):
+                imported |= {a.name for a in n.names}
+            elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+                imported.add(n.module)
+    found = {}
+    for p in sorted(folder.glob("*.py")):
+        if p != main and p.stem.isidentifier() and p.stem in imported and not p.is_symlink():
+            found[p.stem] = p.read_text(errors="replace")
+    return found
+
+
 def build_module(path: Path, workdir: Path) -> StudentModule:
-    """Read a submission: its graded cells, in order, and the module they make. Runs nothing."""
+    """Read a submission: its graded cells, in order, and the module they make. Runs nothing.
+    In a zip or folder, the helper modules its cells import come first, as cells of their own
+    (the worker makes ``import helpers`` find them)."""
+    container = path.is_dir() or path.suffix == ".zip"
     path = find_submission(path) if path.is_dir() else path
     if path.suffix == ".zip":
         try:
@@ -202,23 +233,26 @@ def build_module(path: Path, workdir: Path) -> StudentModule:
         raw, answers, notes = notebook_cells(path)
     else:
         raw, answers, notes = [(0, path.read_text(errors="replace"))], {}, []
+    helpers = helper_modules(path.parent, path, [src for _, src in raw]) if container else {}
+    raw = [(f"{name}.py", src) for name, src in helpers.items()] + raw
     if sum(len(src) for _, src in raw) > MAX_SOURCE:
         raise SubmissionError(f"{path.name} holds more than {MAX_SOURCE} characters of code")
     cells, lines = [], 1
     for number, src in raw:
-        src = (strip_magics(src) if notebook else src).rstrip("\n")
+        helper = isinstance(number, str)  # a helper module's file name
+        src = (strip_magics(src) if notebook and not helper else src).rstrip("\n")
         try:
             names = defined_names(ast.parse(src))
         except (SyntaxError, ValueError) as e:  # ValueError: a NUL character
-            where = f"code cell {number}" if notebook else path.name
+            where = number if helper else f"code cell {number}" if notebook else path.name
             why = f"line {e.lineno}: {e.msg}" if isinstance(e, SyntaxError) else str(e)
             notes.append(f"{where} has a syntax error ({why}) and was skipped; the parts "
                          "defined in it will fail")
             continue
-        label = path.name if not notebook else (
+        label = number if helper else path.name if not notebook else (
             f"the cell defining {', '.join(f'`{n}`' for n in names[:3])} (code cell {number})"
             if names else f"code cell {number}")
         cells.append(Cell(label, src, lines))
         lines += len(src.splitlines()) + 1
     source = "".join(c.source + "\n\n" for c in cells)
-    return StudentModule(source, path.name, notes, answers, cells)
+    return StudentModule(source, path.name, notes, answers, cells, frozenset(helpers))

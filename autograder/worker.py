@@ -2,7 +2,8 @@
 
 Run by the judge as ``python -I worker.py CONFIG_JSON`` in a fresh directory, as an unprivileged
 user when the judge is root. It imports torch, safetensors, optionally pyseccomp, and its
-siblings copied beside it, ``confine.py``, ``protocol.py`` and ``training.py``: never
+siblings copied beside it, ``confine.py``, ``protocol.py``, ``training.py`` and ``elsewhere.py``
+(inputs on another device without a GPU): never
 ``reference``, the homework or the judge.
 
 Start-up, before any student code: isolate itself (namespaces: the grader's files hidden, no
@@ -12,9 +13,11 @@ the judge's log file, then import the student module once, send a ``Hello`` and 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import json
+import numbers
 import os
 import sys
 import traceback
@@ -31,10 +34,10 @@ def _sibling(name: str):
 
 
 if __package__:  # in the package (the judge's tests)
-    from . import confine, protocol, running, training
+    from . import confine, elsewhere, protocol, running, training
 else:  # in the sandbox, where the files sit side by side
-    confine, protocol, running, training = (_sibling(n) for n in (
-        "confine", "protocol", "running", "training"))
+    confine, elsewhere, protocol, running, training = (_sibling(n) for n in (
+        "confine", "elsewhere", "protocol", "running", "training"))
 
 ErrorInfo, ErrorKind, Hello, Key, Reply = (protocol.ErrorInfo, protocol.ErrorKind, protocol.Hello,
                                            protocol.Key, protocol.Reply)
@@ -161,6 +164,10 @@ class Server:
             return {"dict": {str(k): self.encode(v, out) for k, v in value.items()}}
         if value is None or isinstance(value, (bool, int, float, str)):
             return {"v": value}
+        if isinstance(value, numbers.Integral):  # numpy.int64 from numpy's sum or prod
+            return {"v": int(value)}
+        if isinstance(value, numbers.Real):
+            return {"v": float(value)}
         return {"unsupported": type(value).__name__}
 
     def construct(self, target, req, tensors):
@@ -178,8 +185,12 @@ class Server:
 
     def call(self, target, req, tensors):
         torch = self.torch
-        if req.device:  # e.g. "meta": does the code run wherever its inputs are?
-            tensors = {k: v if k.startswith(Key.STATE_DICT) else v.to(req.device)
+        place = (lambda t: t.to(req.device)) if req.device else None
+        device_mode = contextlib.nullcontext()
+        if req.device == "meta":  # another device without a GPU: CPU tensors that say "meta"
+            place, device_mode = elsewhere.shadow, elsewhere.Elsewhere()
+        if place is not None:  # does the code run wherever its inputs are?
+            tensors = {k: v if k.startswith(Key.STATE_DICT) else place(v)
                        for k, v in tensors.items()}
         for key in req.requires_grad:
             tensors[key] = tensors[key].detach().requires_grad_(True)
@@ -190,13 +201,14 @@ class Server:
                 if req.kind == "module":
                     obj = self.construct(target, req, tensors)
                     params = {k: list(v.shape) for k, v in obj.state_dict().items()}
-                    if req.device:
-                        obj = obj.to(req.device)
+                    if place is not None:
+                        obj = obj._apply(place)
                     fn = getattr(obj, req.method)
                 else:
                     obj, fn = None, target
-                result = fn(*self.decode(list(req.args), tensors),
-                            **{k: self.decode(v, tensors) for k, v in req.kwargs.items()})
+                with device_mode:
+                    result = fn(*self.decode(list(req.args), tensors),
+                                **{k: self.decode(v, tensors) for k, v in req.kwargs.items()})
                 outputs = self.encode(result, sent)
                 backward = self.backward(req, tensors, obj, result, sent) \
                     if req.cotangents else None
@@ -290,7 +302,7 @@ def import_student(spec: dict) -> tuple[object, Hello]:
     try:
         module, notes, names = running.run_cells(
             spec["cells"], {tuple(x) for x in spec.get("skip", [])},
-            spec.get("definitions_only", False))
+            spec.get("definitions_only", False), aliases=spec.get("modules", ()))
     except BaseException as e:  # a failure of the running itself: a malformed cell
         return None, Hello(False, error=describe(e))
     STUDENT_FILES.update(names)

@@ -12,6 +12,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import variants  # noqa: E402  (beside this file)
+
+sys.path.pop(0)
+
 HERE = Path(__file__).resolve().parent
 ASSIGNMENT = HERE.parent / "assignments" / "rnn_lstm"
 SOLUTION = HERE / "submissions" / "solution.py"
@@ -52,7 +57,8 @@ BUGGY = {
           "    with torch.enable_grad():\n        loss.backward()")]),
 }
 
-MISTAKES_DIR = HERE.parent / "tests" / "fixtures" / "mistakes"
+FIXTURES = HERE.parent / "tests" / "fixtures"
+MISTAKES_DIR = FIXTURES / "mistakes"
 # name -> (the part(s) to grade, a phrase the feedback must contain, [(old, new)] edits)
 MISTAKES = {
     "lstm_gates_fiog": ("LSTM", "the gates in the order f, i, g, o", BUGGY["lstm_gate_order_fiog"][2]),
@@ -296,9 +302,17 @@ def generated() -> dict[Path, str]:
         out[SOLUTION.parent / f"{name}.py"] = head + apply(solution, edits, name)
     for name, (what, edits) in ATTACK_EDITS.items():
         out[ATTACKS / f"{name}.py"] = f"# ATTACK FIXTURE: {what}.\n" + apply(solution, edits, name)
+    quiet = solution[:-len(EXPLORATION)] + "\n"  # fixtures: no 20 s loop to stop each time
     for name, (part, phrase, edits) in MISTAKES.items():
         out[MISTAKES_DIR / f"{name}.py"] = (f"# ONE MISTAKE, in {part}; the feedback must say: "
-                                            f"{phrase}\n" + apply(solution, edits, name))
+                                            f"{phrase}\n" + apply(quiet, edits, name))
+    for name, (what, edits) in variants.STYLES.items():
+        out[FIXTURES / "styles" / f"{name}.py"] = (f"# CORRECT, IN ANOTHER STYLE: {what}.\n"
+                                                   + apply(quiet, edits, name))
+    for name, (targets, phrase, edits) in variants.MUTANTS.items():
+        out[FIXTURES / "mutants" / f"{name}.py"] = (
+            f"# ONE MISTAKE, in {targets[0]}; the feedback must say: {phrase}\n"
+            + apply(quiet, edits, name))
     for name, (what, edits) in STYLES.items():
         out[SOLUTION.parent / f"{name}.py"] = (f"# CORRECT, IN ANOTHER STYLE: {what}.\n"
                                                + apply(solution, edits, name))

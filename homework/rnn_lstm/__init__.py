@@ -20,11 +20,18 @@ ERROR_HINTS = (  # (pattern in the student's error, hint), for this homework's p
      "a tensor you differentiate is not part of the autograd graph: in hidden_grad_norms, start "
      "from h0.detach().requires_grad_() (or mark the inputs that need gradients)"),
 )
+_LSTM = {"weight_ih": "ifgo", "weight_hh": "ifgo", "bias_ih": "ifgo", "bias_hh": "ifgo"}
+GATES = {  # the gate blocks along dim 0 of each module's parameters, in PyTorch's order
+    "LSTMCell": _LSTM, "LSTM": _LSTM, "BiLSTMClassifier": _LSTM,
+    "PeepholeLSTMCell": {**_LSTM, "weight_ch": "ifo"},
+    "CoupledLSTMCell": {k: "fgo" for k in _LSTM},
+    "GRUCell": {k: "rzn" for k in _LSTM},
+}
 
 
 def suites(seed: int) -> list[Suite]:
     """Every hidden suite, Parts 1-7, built from ``seed`` (about 0.3 s)."""
-    builder = lambda: CaseBuilder(seed, MISTAKES, ERROR_HINTS)  # noqa: E731
+    builder = lambda: CaseBuilder(seed, MISTAKES, ERROR_HINTS, GATES)  # noqa: E731
     return suites_rnn.suites(builder()) + suites_lstm.suites(builder()) + suites_long.suites(seed)
 
 

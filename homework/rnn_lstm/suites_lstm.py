@@ -107,7 +107,8 @@ def cell_cases(b: CaseBuilder, target: str, make, gates: str, state: int, extra=
     ``bias`` (PyTorch's cells do; HOMEWORK.md's variants are built with two arguments only)."""
     cases = []
     for init, bias, dtype, bb in [(True, True, F64, B), (False, True, F64, B),
-                                  (True, not bias_option, F64, 1), (True, True, F32, B)]:
+                                  (True, not bias_option, F64, 1), (False, True, F64, 1),
+                                  (True, True, F32, B)]:
         x = b.randn(bb, I, dtype=dtype)
         if state == 2:
             st = (Arg("h", b.randn(bb, H, dtype=dtype)), Arg("c", b.randn(bb, H, dtype=dtype)))
@@ -125,10 +126,10 @@ def cell_cases(b: CaseBuilder, target: str, make, gates: str, state: int, extra=
 
 def classifier_cases(b: CaseBuilder) -> list:
     cases = []
-    for L, K, dtype in [(1, 3, F64), (2, 6, F64), (3, 2, F32)]:
+    for L, K, dtype, bb in [(1, 3, F64, B), (2, 6, F64, B), (3, 2, F32, B), (2, 4, F64, 1)]:
         torch.manual_seed(0)
-        x = b.randn(B, T, I, dtype=dtype)
-        cases.append(b.module_case(f"num_layers={L}, num_classes={K}, {dtype_name(dtype)}",
+        x = b.randn(bb, T, I, dtype=dtype)
+        cases.append(b.module_case(f"num_layers={L}, num_classes={K}, B={bb}, {dtype_name(dtype)}",
                                    ModuleCall(
             "BiLSTMClassifier", reference.BiLSTMClassifier(I, H, L, K), Init((I, H, L, K)),
             (Arg("x", x),), LOGITS, "logits", dtype,
@@ -174,11 +175,13 @@ def suites(b: CaseBuilder) -> list[Suite]:
     C = LSTMConfig
     uni = [C(), C(batch_first=True, hx_given=True), C(num_layers=2, hx_given=True),
            C(num_layers=3, batch_first=True, bias=False),
-           C(num_layers=2, hx_given=True, dtype=F32), C(hx_given=True, batch=1, steps=1)]
+           C(num_layers=2, hx_given=True, dtype=F32), C(hx_given=True, batch=1, steps=1),
+           C(num_layers=2, batch=1)]
     bi = [C(bidirectional=True, hx_given=True),
           C(num_layers=2, bidirectional=True, batch_first=True),
           C(num_layers=3, bidirectional=True, hx_given=True, bias=False, dtype=F32),
-          C(num_layers=2, bidirectional=True, batch_first=True, hx_given=True, batch=1, steps=1)]
+          C(num_layers=2, bidirectional=True, batch_first=True, hx_given=True, batch=1, steps=1),
+          C(bidirectional=True, batch_first=True, batch=1)]
     return [
         Suite("LSTMCell", 4, tests("LSTMCell", {"parameters": 1, "shapes": 1, "values": 4,
                                                  "gradients": 2}),

@@ -16,15 +16,18 @@ F64, F32 = torch.float64, torch.float32
 GRAD_NAMES = ("U", "W", "V", "b", "c", "h0")
 
 
-def rnn_problem(b: CaseBuilder, B: int, T: int, I: int, H: int, K: int, dtype):
+def rnn_problem(b: CaseBuilder, B: int, T: int, I: int, H: int, K: int, dtype, seen: int):
+    """``seen``: the targets are drawn from classes 0..seen-1 only (one-hot encodings built
+    from the targets alone, without K, come out too narrow when seen < K)."""
     params = {"U": b.randn(H, I, dtype=dtype, scale=0.5), "W": b.randn(H, H, dtype=dtype, scale=0.5),
               "V": b.randn(K, H, dtype=dtype, scale=0.5), "b": b.randn(H, dtype=dtype, scale=0.5),
               "c": b.randn(K, dtype=dtype, scale=0.5)}
-    return b.randn(B, T, I, dtype=dtype), b.randint(K, B, T), b.randn(B, H, dtype=dtype), params
+    return b.randn(B, T, I, dtype=dtype), b.randint(seen, B, T), b.randn(B, H, dtype=dtype), params
 
 
-def label(B, T, I, H, K, dtype) -> str:
-    return f"B={B}, T={T}, I={I}, H={H}, K={K}, {dtype_name(dtype)}"
+def label(B, T, I, H, K, dtype, seen) -> str:
+    missing = f", targets never {seen}..{K - 1}" if seen < K else ""
+    return f"B={B}, T={T}, I={I}, H={H}, K={K}{missing}, {dtype_name(dtype)}"
 
 
 def problem_args(x, y, h0, params, with_y: bool):
@@ -43,7 +46,9 @@ def autograd_bptt(x, y, h0, params):
     return loss.detach(), dict(zip([*leaves, "h0"], grads))
 
 
-SIZES = [(3, 6, 4, 5, 2, F64), (1, 1, 4, 5, 2, F64), (2, 9, 3, 7, 4, F64), (3, 6, 4, 5, 2, F32)]
+# (B, T, I, H, K, dtype, classes seen in the targets)
+SIZES = [(3, 6, 4, 5, 2, F64, 2), (1, 1, 4, 5, 2, F64, 2), (2, 9, 3, 7, 4, F64, 4),
+         (3, 6, 4, 5, 2, F32, 2), (1, 5, 3, 4, 6, F64, 3)]
 
 
 def suites(b: CaseBuilder) -> list[Suite]:
@@ -52,25 +57,25 @@ def suites(b: CaseBuilder) -> list[Suite]:
                              "an int")
              for i, h, k in [(3, 5, 2), (10, 20, 7), (1, 1, 1)]]
     forward, bptt, norms = [], [], []
-    for B, T, I, H, K, dtype in SIZES:
-        x, y, h0, params = rnn_problem(b, B, T, I, H, K, dtype)
+    for B, T, I, H, K, dtype, seen in SIZES:
+        x, y, h0, params = rnn_problem(b, B, T, I, H, K, dtype, seen)
         y_hat, h = reference.rnn_forward(x, h0, params)
         args, tensors = problem_args(x, y, h0, params, with_y=False)
         forward.append(b.function_case(
-            label(B, T, I, H, K, dtype), "rnn_forward", args, tensors,
+            label(B, T, I, H, K, dtype, seen), "rnn_forward", args, tensors,
             [Out(OutputSpec("y_hat", (0,), "(B, T, K)", 1), y_hat),
              Out(OutputSpec("h", (1,), "(B, T, H)", 1), h)],
             "(y_hat, h)", dtype=dtype, replay_inputs=[x, h0, params]))
         loss, grads = autograd_bptt(x, y, h0, params)
         args, tensors = problem_args(x, y, h0, params, with_y=True)
         bptt.append(b.function_case(
-            label(B, T, I, H, K, dtype), "rnn_bptt", args, tensors,
+            label(B, T, I, H, K, dtype, seen), "rnn_bptt", args, tensors,
             [Out(OutputSpec("loss", (0,), "() (a 0-dim tensor)"), loss)] +
             [Out(OutputSpec(f"grads['{k}']", (1, k)), grads[k]) for k in GRAD_NAMES],
             "(loss, grads) with grads a dict of U, W, V, b, c, h0", dtype=dtype,
             replay_inputs=[x, y, h0, params], grad_enabled=False, no_autograd=True))
         norms.append(b.function_case(
-            label(B, T, I, H, K, dtype), "hidden_grad_norms", args, tensors,
+            label(B, T, I, H, K, dtype, seen), "hidden_grad_norms", args, tensors,
             [Out(OutputSpec("norms", (), "(T,)", 0), reference.hidden_grad_norms(x, y, h0, params))],
             "a tensor of shape (T,)", dtype=dtype, replay_inputs=[x, y, h0, params]))
     grad_outputs = tuple(f"grads['{k}']" for k in GRAD_NAMES)

@@ -158,3 +158,13 @@ def test_scratch_statements_that_break_a_rule_are_refused_not_the_parts():
 def test_a_violation_says_what_to_write_instead():
     found = violations_by_name("import torch\ndef f(x):\n    return getattr(x, name)\n")
     assert "write the attribute out" in found["f"].instead and found["f"].line == 3
+
+
+def test_a_helper_modules_definitions_are_the_students_and_are_scanned_with_theirs():
+    src = ("import torch\n\ndef step(x):\n    return torch.nn.LSTM(2, 3)(x)\n\n"  # helpers.py
+           "import helpers\nfrom helpers import step as s\n\n"
+           "def rnn_forward(x):\n    return s(x)\n\ndef LSTM(x):\n    return helpers.step(x)\n\n"
+           "def other(x):\n    return x\n")
+    found = violations_by_name(src, local=frozenset({"helpers"}))
+    assert {"step", "rnn_forward", "LSTM"} <= set(found) and "other" not in found
+    assert not any(k.startswith("<module>") for k in found)  # import helpers is allowed

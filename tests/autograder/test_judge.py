@@ -114,3 +114,21 @@ def test_a_scratch_statement_that_breaks_a_rule_is_not_run_and_says_where():
                                        where=lambda line: f"line {line} of code cell 2")
     assert blocked == {}
     assert refused[4].startswith("Line 4 of code cell 2 was not run: it uses .__code__")
+
+
+def test_a_failure_explained_by_an_earlier_part_the_code_uses_says_fix_that_part_first():
+    sandbox = FakeSandbox({"f": [wrong], "g": [wrong], "h": [wrong]})
+    suites = [suite("f", 1, part=1), suite("g", 1, part=2), suite("h", 1, part=2)]
+    graded = report("s.py", run_suites(sandbox, suites, {}, Budget(), far()), 1.0, "", "",
+                    uses={"g": {"f"}, "h": set()})
+    by_target = {t.tags[0]: t.output for t in graded.tests}
+    assert by_target["g"].startswith("Your g uses your f, which fails test 1.1: fix Part 1 first")
+    assert "first" not in by_target["h"] and "first" not in by_target["f"]
+
+
+def test_uses_follows_the_students_own_calls_transitively():
+    from autograder.dependencies import uses
+    src = ("def a(x):\n    return x\n\ndef b(x):\n    return a(x)\n\n"
+           "class C:\n    def __init__(self):\n        self.f = b\n\nD = C\n")
+    found = uses(src)
+    assert found["a"] == set() and found["b"] == {"a"} and found["C"] == {"a", "b"}

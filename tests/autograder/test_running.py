@@ -68,3 +68,17 @@ def test_tracebacks_name_the_students_cell():
         frame = e.__traceback__.tb_next
         assert names[frame.tb_frame.f_code.co_filename] == "code cell 2"
         assert frame.tb_lineno == 2
+
+
+def test_cells_run_out_of_order_are_retried_once_the_names_they_use_exist():
+    module, notes, _ = run_cells(cells("class B(A):\n    pass\n", "y = f()\n",
+                                       "class A:\n    pass\n", "def f():\n    return 1\n"),
+                                 set(), False)
+    assert issubclass(module.B, module.A) and module.y == 1
+    assert len(notes) == 2 and all("run after the cells below it" in n for n in notes)
+
+
+def test_a_name_defined_nowhere_is_still_noted_as_a_failure():
+    _, notes, _ = run_cells(cells("y = nowhere()\n", "z = 1\n"), set(), False)
+    assert notes == ["line 1 of code cell 1: NameError: name 'nowhere' is not defined (this "
+                     "statement failed; the cells after it still ran)"]

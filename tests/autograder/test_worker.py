@@ -130,3 +130,15 @@ def test_training_returns_only_the_trained_weights(server):
     assert reply.ok and reply.steps == 20 and [s for s, _ in reply.history] == [10, 20]
     assert set(sent) == {f"{Key.TRAINED}core.proj.weight", f"{Key.TRAINED}core.proj.bias",
                          f"{Key.TRAINED}readout.weight", f"{Key.TRAINED}readout.bias"}
+
+
+def test_numpy_numbers_come_back_as_plain_numbers(server):
+    import numpy as np
+    assert server.encode((np.int64(57), np.float32(0.5)), {}) == \
+        {"tuple": [{"v": 57}, {"v": 0.5}]}
+
+
+def test_inputs_on_another_device_are_followed_and_a_cpu_tensor_is_reported(server):
+    req = CallRequest("pair", args=({"t": "a"}, {"t": "b"}), device="meta", grad_enabled=False)
+    reply, sent = server.handle(req, {"a": torch.ones(2), "b": torch.ones(2)})
+    assert reply.ok and sent["o.0"].device.type == "meta"
