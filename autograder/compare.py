@@ -40,6 +40,19 @@ def check_tensor_meta(name: str, legend: str | None, got: Tensor, expected: Tens
         hint = ""
         if sorted(got_shape) == sorted(exp_shape):
             hint = " (the same sizes in another order: a transpose or batch_first mix-up?)"
+        elif got_shape == tuple(d for d in exp_shape if d != 1):
+            hint = (" (a size-1 dimension is missing: .squeeze() without a dim also drops the "
+                    "batch dimension when B = 1; squeeze the dimension you mean)")
+        elif tuple(d for d in got_shape if d != 1) == tuple(d for d in exp_shape if d != 1):
+            hint = " (an extra size-1 dimension: an unsqueeze or keepdim=True too many?)"
+        elif len(got_shape) == len(exp_shape) and sum(
+                g != e for g, e in zip(got_shape, exp_shape)) == 1:
+            k = next(i for i, (g, e) in enumerate(zip(got_shape, exp_shape)) if g != e)
+            names = legend.strip("()").replace(" ", "").split(",") if legend else []
+            dim = names[k] if len(names) == len(exp_shape) else f"dimension {k}"
+            if abs(got_shape[k] - exp_shape[k]) == 1:
+                hint = (f" (one {dim} {'short' if got_shape[k] < exp_shape[k] else 'too many'}: "
+                        f"a loop or slice bound off by one, such as range({dim} - 1)?)")
         return f"{name}: expected shape {formula}{fmt_shape(exp_shape)}, got {fmt_shape(got_shape)}{hint}"
     exp_dtype = dtype_name(expected.dtype)
     if dtype_name(got.dtype) != exp_dtype:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import time
 import zipfile
 from datetime import datetime
@@ -20,11 +21,23 @@ from .results import GradeReport, failsafe_report, write_results
 from .sandbox import lock_down
 from .spec import Homework
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]  # a checkout, or site-packages when installed
 DEFAULT_BUDGET_S = 480.0  # inside Gradescope's default 10-minute timeout, with room to spare
 # What grading needs; the authoring tools (authoring/), tests and examples stay out.
-ZIP_SOURCES = ["pyproject.toml", "README.md", "reference", "autograder", "homework", "rnngrade",
-               "scripts"]
+PACKAGES = ["reference", "autograder", "homework", "rnngrade"]
+KIT = ["pyproject.toml", "README.md", "HOMEWORK.md", "scripts/setup.sh",
+       "scripts/gradescope/setup.sh", "scripts/gradescope/run_autograder"]
+
+
+def kit_root() -> Path:
+    """Where the files beside the packages are: the checkout (an editable install), or the
+    data files a wheel installs under ``<prefix>/share/rnngrade``."""
+    for root in (REPO, Path(sys.prefix) / "share" / "rnngrade"):
+        if all((root / name).is_file() for name in KIT):
+            return root
+    raise FileNotFoundError("the Gradescope scripts are not installed beside rnngrade: build the "
+                            "upload from a clone (bash scripts/setup.sh, then rnngrade gradescope "
+                            "build) or reinstall the package")
 
 
 def late_note(metadata: dict, now: datetime | None = None) -> str:
@@ -63,14 +76,17 @@ def build_zip(out: Path) -> Path:
     """``setup.sh`` and ``run_autograder`` at the root (executable), beside the package's files.
     Gradescope extracts the zip's contents into ``/autograder/source``, so ``setup.sh`` finds
     ``scripts/setup.sh`` there. Gradescope keeps the autograder zip private."""
+    kit = kit_root()
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in ("setup.sh", "run_autograder"):
             info = zipfile.ZipInfo(name)
             info.external_attr = (stat.S_IFREG | 0o755) << 16
-            zf.writestr(info, (REPO / "scripts" / "gradescope" / name).read_bytes())
-        for top in ZIP_SOURCES:
-            for path in sorted((REPO / top).rglob("*") if (REPO / top).is_dir() else [REPO / top]):
+            zf.writestr(info, (kit / "scripts" / "gradescope" / name).read_bytes())
+        for name in KIT:
+            zf.write(kit / name, name)
+        for top in PACKAGES:
+            for path in sorted((REPO / top).rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
                     zf.write(path, str(path.relative_to(REPO)))
     return out

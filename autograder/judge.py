@@ -204,12 +204,13 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
     blocked: dict[str, str] = {}
     notes: list[str] = []
     staff: list[str] = []
+    unreadable = ""
     isolation, student_output = "", ""
     with tempfile.TemporaryDirectory(prefix="rnngrade-submission-") as tmp:
         try:
             module = build_module(path, Path(tmp))
         except SubmissionError as e:
-            module = None
+            module, unreadable = None, str(e)
             blocked = {s.target: str(e) for s in suites}
             notes.append(str(e))
     if module is not None:
@@ -244,4 +245,5 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
                     dependencies.uses(module.source, module.local) if module is not None else {})
     if seed is not None:
         graded.tests.append(seed_result(seed))
+    graded.unreadable = unreadable
     return graded

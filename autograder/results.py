@@ -60,6 +60,7 @@ class GradeReport:
     output: str = ""  # top-level text, shown to the student
     isolation: str = ""  # which sandbox was in force
     failed: bool = False  # the grader itself failed
+    unreadable: str = ""  # why the submission could not be read at all (nothing was graded)
 
     def __post_init__(self):
         self.submission, self.output = clean(self.submission), clean(self.output)
@@ -129,18 +130,39 @@ def print_report(report: GradeReport, console: Console, quiet: bool = False) -> 
         # the line after "N/M checks passed.": the likely cause, or the first failure
         first = "" if t.status == "passed" else (lines[1] if len(lines) > 1 else t.output)
         table.add_row(t.number, escape(t.name), f"[{style}]{t.score:.4g}/{t.max_score:g}[/]",
-                      escape(first[:300]))
+                      escape(shortened(first, 300)))
     console.print(table)
     if report.output:
         console.print(report.output, markup=False, highlight=False)
 
 
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary before ``limit`` characters, with " ..." if cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut + " ..."
+
+
+def failed_list(numbers: list[str], most: int = 12) -> str:
+    """"4.5, 4.6, ..., 7.1 (14 failed)": the first ones and the last, never silently cut."""
+    if len(numbers) <= most:
+        return ", ".join(numbers) or "-"
+    return ", ".join(numbers[:most - 2]) + f", ..., {numbers[-1]} ({len(numbers)} failed)"
+
+
 def print_summary(reports: list[GradeReport], console: Console) -> None:
     table = Table(title=f"{len(reports)} submissions", title_justify="left")
     for col in ("submission", "score", "max", "failed tests"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in reports:
         failed = [t.number for t in r.tests if t.status == "failed"]
-        table.add_row(escape(r.submission), f"{r.score:.2f}", f"{r.max_score:g}",
-                      "grader error" if r.failed else ", ".join(failed[:12]) or "-")
+        status = "GRADER ERROR" if r.failed else \
+            f"NOT GRADED: {shortened(r.unreadable, 100)}" if r.unreadable else failed_list(failed)
+        table.add_row(escape(r.submission), f"{r.score:.2f}", f"{r.max_score:g}", escape(status))
     console.print(table)
+    unreadable = [r.submission for r in reports if r.unreadable or r.failed]
+    if unreadable:
+        console.print(escape(f"{len(unreadable)} submission(s) not graded normally: "
+                             f"{', '.join(unreadable[:20])}: look at them by hand"),
+                      style="bold red", highlight=False)

@@ -4,8 +4,9 @@
 - undetected: single-bug mutants (``tests/fixtures/mutants`` and ``tests/fixtures/mistakes``)
   that lose no point;
 - crashes: gradings with a grader error (the staff-only test);
-- for every failed test of a mutant: a named likely cause, else an exact location (output,
-  time step, index, layer, direction, gate block, the failing line), else neither.
+- for every failed test of a mutant: a named cause (a "Likely cause", or "fix Part N first"
+  naming the earlier part it uses), else an exact location (output, time step, index, layer,
+  direction, gate block, the failing line, the shapes), else neither.
 
     python benchmarks/feedback_figures.py      # Parts 1-6, about 3 minutes on one core
 """
@@ -22,7 +23,8 @@ from homework.rnn_lstm import HOMEWORK  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 LOCATION = re.compile(r"at index|at step|expected shape|line \d+ of|layer \d|half|gate \w \(|"
-                      r"uses your|not defined|expected \d|expected a tensor|expected the return")
+                      r"uses your|not defined|expected \d|expected a tensor|expected the return|"
+                      r"shapes are wrong")
 
 
 def tests_of(path: Path, suites):
@@ -35,7 +37,7 @@ def main() -> None:
     mutants = sorted((FIXTURES / "mutants").glob("*.py")) + sorted((FIXTURES / "mistakes").glob("*.py"))
     false_fails, undetected, crashes = [], [], []
     named = located = neither = 0
-    unexplained = []
+    unexplained, located_only = [], []
     for path in styles + mutants:
         tests = tests_of(path, suites)
         if any(t.name.startswith("Grader errors") for t in tests):
@@ -47,10 +49,13 @@ def main() -> None:
         if not lost:
             undetected.append(path.name)
         for t in lost:
-            if "Likely cause:" in t.output:
+            if re.search(r"Likely cause:|uses your \w+, which fails|already fails test|"
+                         r"\(a size-1 dimension|\(an extra size-1|\(one \w+ (short|too many)|"
+                         r"\(the same sizes in another order", t.output):
                 named += 1
             elif LOCATION.search(t.output):
                 located += 1
+                located_only.append(f"{path.name} {t.number}")
             else:
                 neither += 1
                 unexplained.append(f"{path.name} {t.number}: {t.output[:160]!r}")
@@ -62,6 +67,8 @@ def main() -> None:
           f"located only: {located}; neither: {neither}")
     for line in unexplained:
         print("  neither:", line)
+    if "-v" in sys.argv:
+        print("  located only:", ", ".join(located_only))
 
 
 if __name__ == "__main__":

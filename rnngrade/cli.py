@@ -60,7 +60,7 @@ def result_names(paths: list[Path]) -> dict[Path, str]:
 def cmd_grade(args) -> int:
     from autograder.judge import Budget
 
-    console = Console(stderr=False, width=args.width)
+    console = Console(stderr=False, width=args.width or (None if sys.stdout.isatty() else 120))
     path = Path(args.submission)
     budget = Budget(request_s=args.request_timeout, total_s=args.budget, threads=args.threads)
     if not path.exists():
@@ -83,8 +83,9 @@ def cmd_grade(args) -> int:
         if args.results:  # written before anything is printed: a closed pipe loses nothing
             out = Path(args.results)
             write_results(report, out / names[p] if several else out)
-        print_report(report, console, quiet=args.quiet)
-        if not args.quiet:
+        quiet = args.quiet or (several and not args.details)  # a class: one line each
+        print_report(report, console, quiet=quiet)
+        if not quiet:
             console.print(f"[dim]{report.execution_time:.1f} s[/]")
         if "reduced" in report.isolation and len(reports) == 1:
             console.print("[yellow]warning: not running as root, so student code runs as you; "
@@ -155,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="draw the hidden cases from this seed (default: a fresh one each "
                         "grading, recorded in the staff-only test to regrade the same way)")
     g.add_argument("--quiet", action="store_true", help="one line per submission: the score and the failed tests")
+    g.add_argument("--details", action="store_true", help="grading a folder: every submission's "
+                   "full table too (default: one line each, then the summary)")
     g.set_defaults(func=cmd_grade)
     p = sub.add_parser("parts", help="list the homework's parts and the point table")
     p.set_defaults(func=cmd_parts)
@@ -171,7 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     gs.add_argument("--out", default="autograder.zip", help="build: where to write the zip")
     gs.set_defaults(func=cmd_gradescope)
     args = ap.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: the sandboxes are closed by their context managers
+        print("rnngrade: interrupted; results written so far are kept", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 # # ASSIGNMENT CONFIG
 # name: rnn_lstm
 # init_cell: true
-# check_all_cell: false
+# check_all_cell: true
 # run_tests: false
 # generate: false
 # show_question_points: true
@@ -20,7 +20,7 @@
 # export_cell:
 #     pdf: false
 #     run_tests: false
-#     instructions: "Upload the zip file this cell makes to Gradescope (or submit the notebook itself)."
+#     instructions: "First Kernel, Restart and Run All; the cell above these lines then reruns every public test. Upload the zip file the cell below makes to Gradescope (or submit the notebook itself). Your written answers travel inside the notebook: no PDF is made (that would need LaTeX on your machine)."
 
 # %% [markdown]
 # # Homework: recurrent networks (RNNs, BPTT, LSTMs, GRUs, BiLSTMs)
@@ -37,8 +37,9 @@
 # | 6. BiLSTM | bidirectional `LSTM`, `BiLSTMClassifier.forward` | 14 |
 # | 7. Long-range dependencies | nothing new: the grader trains *your* `LSTM` | 6 |
 #
-# **How you are graded.** The cells below `grader.check(...)` run *public* tests: shapes and
-# sanity only, a few seconds in all. After you submit, hidden tests compare your code with
+# **How you are graded.** The cells below `grader.check(...)` run *public* tests, a few seconds in
+# all: shapes, sanity, and agreement with PyTorch's `nn.LSTMCell`, `nn.LSTM` and `nn.GRUCell` on
+# public inputs with the same weights (so a gate in the wrong place shows up before you submit). After you submit, hidden tests compare your code with
 # PyTorch's `nn.LSTM`, `nn.GRUCell` and with the course's reference, in float32 and float64, check
 # every gradient, and train your `LSTM` on the adding problem. Passing the public tests does not
 # mean full marks; the feedback after submission tells you what is wrong, and often why.
@@ -73,6 +74,9 @@ import matplotlib.pyplot as plt
 
 FAST = os.environ.get("RNNGRADE_FAST") == "1"
 torch.manual_seed(0)
+# The experiments' models are tiny: one thread is fastest (torch's default of one thread per core
+# runs them up to 20x slower on a shared 2-core machine, where the other cores are busy).
+torch.set_num_threads(1)
 
 
 def random_rnn(B, T, I, H, K, seed=0, w_scale=1.0):

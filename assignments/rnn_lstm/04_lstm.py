@@ -172,6 +172,15 @@ def test_lstm_cell_shapes_and_zero_state(LSTMCell, torch):
     assert torch.allclose(h, h2) and torch.allclose(c, c2), "state=None must mean zeros"
     h64, _ = cell.double()(x.double())
     assert h64.dtype == torch.float64, "float64 in, float64 out: make new tensors with x.new_zeros"
+    torch.manual_seed(0)  # the same weights as PyTorch's cell: the outputs must agree
+    theirs = torch.nn.LSTMCell(3, 5).double()
+    cell.load_state_dict(theirs.state_dict())
+    x, h0, c0 = (torch.randn(2, n, dtype=torch.float64) for n in (3, 5, 5))
+    for name, got, want in zip(("h'", "c'"), cell(x, (h0, c0)), theirs(x, (h0, c0))):
+        gap = (got - want).abs().max().item()
+        assert gap < 1e-8, (f"{name} differs from nn.LSTMCell's with the same weights (by up to "
+                            f"{gap:.2g}): check the gate order i, f, g, o, that both biases are "
+                            "added, and sigmoid for i, f, o but tanh for g and the output")
 
 
 # %%
@@ -188,6 +197,16 @@ def test_lstm_parameters_and_shapes(LSTM, torch):
         f"h_n and c_n: expected (num_layers, B, H) = (2, 2, 5), got {tuple(h_n.shape)}"
     out, _ = LSTM(3, 5, batch_first=True)(torch.randn(2, 7, 3))
     assert tuple(out.shape) == (2, 7, 5), f"batch_first output: expected (B, T, H), got {tuple(out.shape)}"
+    torch.manual_seed(0)  # the same weights as nn.LSTM's: the outputs must agree
+    mine.double().load_state_dict(theirs.double().state_dict())
+    x = torch.randn(7, 2, 3, dtype=torch.float64)
+    for name, got, want in zip(("output", "h_n", "c_n"), (lambda o, s: (o, *s))(*mine(x)),
+                               (lambda o, s: (o, *s))(*theirs(x))):
+        gap = (got - want).abs().max().item()
+        assert gap < 1e-8, (f"{name} differs from nn.LSTM's with the same weights (by up to "
+                            f"{gap:.2g}), 2 layers, bidirectional: check the gate order, that "
+                            "the backward direction's outputs are put back in time order, and "
+                            "h_n's order (layer 0 forward, layer 0 backward, layer 1 ...)")
 
 
 # %% [raw]

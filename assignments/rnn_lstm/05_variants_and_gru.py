@@ -160,6 +160,14 @@ def test_gru_cell_shape_and_zero_state(GRUCell, torch):
     h = cell(x)
     assert tuple(h.shape) == (2, 5), f"expected h' of shape (B, H) = (2, 5), got {tuple(h.shape)}"
     assert torch.allclose(h, cell(x, torch.zeros(2, 5))), "hx=None must mean zeros"
+    torch.manual_seed(0)  # the same weights as PyTorch's cell: the outputs must agree
+    theirs = torch.nn.GRUCell(3, 5).double()
+    cell.double().load_state_dict(theirs.state_dict())
+    x, h0 = torch.randn(2, 3, dtype=torch.float64), torch.randn(2, 5, dtype=torch.float64)
+    gap = (cell(x, h0) - theirs(x, h0)).abs().max().item()
+    assert gap < 1e-8, (f"h' differs from nn.GRUCell's with the same weights (by up to {gap:.2g}): "
+                        "PyTorch applies r after the matrix product, r * (W_hn h + b_hn), and "
+                        "returns (1 - z) * n + z * h")
 
 
 # %% [raw]

@@ -94,6 +94,7 @@ def train(kind, task, T, steps, hidden_size=32, seed=0):
 # %% rnngrade={"role": "instructor"}
 # Training curves on the adding problem, T = 50 (your LSTM against a tanh RNN).
 def plot_training_curves(T=50, steps=5 if FAST else 1500):
+    LSTM(2, 4, batch_first=True)(torch.zeros(1, 3, 2))  # your LSTM runs, before minutes of training
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for kind in ("RNN", "LSTM"):
         history = train(kind, "adding", T, steps)
@@ -112,6 +113,7 @@ except Exception as error:
 # %% rnngrade={"role": "instructor"}
 # The latch task: accuracy against the sequence length, RNN vs your LSTM (one seed per point).
 def plot_latch_accuracy(lengths=(5, 10) if FAST else (10, 25, 50, 100), steps=5 if FAST else 3000):
+    LSTM(1, 4, batch_first=True)(torch.zeros(1, 3, 1))  # your LSTM runs, before minutes of training
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for kind in ("RNN", "LSTM"):
         accuracy = []
@@ -191,9 +193,3 @@ except Exception as error:
 
 # %% [raw]
 # # END QUESTION
-
-# %% [markdown]
-# ## Submission
-#
-# Run every cell from the top (Kernel, Restart and Run All), check that the public tests pass,
-# then run the cell below. It runs the public tests once more and makes a zip of your notebook.

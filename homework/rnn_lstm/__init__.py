@@ -1,4 +1,4 @@
-"""The homework "Recurrent networks: RNNs, BPTT, LSTMs, GRUs and BiLSTMs" (../shared/HOMEWORK.md).
+"""The homework "Recurrent networks: RNNs, BPTT, LSTMs, GRUs and BiLSTMs" (HOMEWORK.md).
 
 ``HOMEWORK`` is all the engine is given: the parts, the hidden seed, and the suites.
 """

@@ -52,6 +52,23 @@ def zeroed(state_dict: dict, which: str) -> dict:
             for k, v in state_dict.items()}
 
 
+def doubled(state_dict: dict, which: str) -> dict:
+    return {k: 2 * v if re.search(rf"(^|\.){which}", k) else v for k, v in state_dict.items()}
+
+
+def forget_plus_one(state_dict: dict) -> dict:
+    """An extra +1 on the forget gate's pre-activation (TensorFlow's ``forget_bias``): the f
+    block of ``bias_ih`` raised by 1."""
+    out = {}
+    for k, v in state_dict.items():
+        if re.search(r"(^|\.)bias_ih", k):
+            blocks = list(v.chunk(4, 0))
+            blocks[1] = blocks[1] + 1
+            v = torch.cat(blocks)
+        out[k] = v
+    return out
+
+
 def negated(state_dict: dict, canonical: str, gate: str) -> dict:
     """Weights with gate block ``gate`` negated: sigma(-a) = 1 - sigma(a) swaps the gate with its
     complement (z with 1 - z, f with 1 - f)."""
@@ -96,13 +113,18 @@ LSTM_STEPS = [
 ]
 
 
-def _lstm_common(r: Replay, make_nn, make_variant, state_key: str):
+def _lstm_common(r: Replay, make_nn, make_variant, state_key: str, layer: str = "nn.LSTM"):
     """Mistakes shared by LSTMCell and LSTM: gate order, biases, activations, initial state."""
-    yield from gate_orders(r, "ifgo", "nn.LSTM", make_nn)
+    yield from gate_orders(r, "ifgo", layer, make_nn)
     if any(k.startswith("bias") or ".bias" in k for k in r.state_dict):
         for which in ("bias_hh", "bias_ih"):
             yield f"{which} is never added (PyTorch adds both bias_ih and bias_hh)", \
                 lambda w=which: r.module(make_nn(), zeroed(r.state_dict, w))
+            yield f"{which} is added twice (once is enough: PyTorch adds bias_ih and bias_hh " \
+                "once each)", lambda w=which: r.module(make_nn(), doubled(r.state_dict, w))
+        yield ("the forget gate gets an extra +1 in forward (TensorFlow's forget_bias); PyTorch "
+               "adds no constant: to start with f near 1, initialise the f block of the biases "
+               "instead"), lambda: r.module(make_nn(), forget_plus_one(r.state_dict))
     for hint, step in LSTM_STEPS:
         yield hint, lambda s=step: r.module(make_variant(s))
     if r.inputs[1] is not None:
@@ -115,7 +137,7 @@ def lstm_cell_mistakes(r: Replay):
     bias = r.init_kwargs.get("bias", True)
     yield from _lstm_common(r, lambda: nn.LSTMCell(I, H, bias=bias),
                             lambda s: variant(reference.LSTM, reference.LSTMCell, s)[1](I, H, bias),
-                            "(h, c)")
+                            "(h, c)", "nn.LSTMCell")
 
 
 def lstm_mistakes(r: Replay):

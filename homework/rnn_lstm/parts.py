@@ -1,4 +1,4 @@
-"""The parts of the homework (../shared/HOMEWORK.md): the names students implement, by part."""
+"""The parts of the homework (HOMEWORK.md): the names students implement, by part."""
 from __future__ import annotations
 
 from autograder.spec import Part

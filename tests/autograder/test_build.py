@@ -205,6 +205,7 @@ def test_nbgrader_autograde_gives_the_filled_notebook_full_marks_and_the_empty_o
         proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=FAST,
                               capture_output=True, text=True, timeout=900)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert "not recognized" not in proc.stderr, proc.stderr[-2000:]  # the config is current
 
     nbgrader("generate_assignment", "rnn_lstm", "--force")
     released = nbformat.read(course / "release/rnn_lstm/rnn_lstm.ipynb", as_version=4)
@@ -245,3 +246,35 @@ def test_build_command_explains_a_folder_without_a_source(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "expected jupytext percent scripts named NN_title.py" in proc.stderr
+
+
+def public_test(master, name: str):
+    """A public test function of the notebook, by name."""
+    cell = next(c for c in master.cells if c.cell_type == "code" and f"def {name}(" in c.source)
+    ns: dict = {}
+    exec(compile(cell.source, "public test", "exec"), ns)
+    return ns[name]
+
+
+def submission_module(path: Path):
+    import types
+    module = types.ModuleType("student")
+    exec(compile(path.read_text().split("\n# Exploration")[0], str(path), "exec"), module.__dict__)
+    return module
+
+
+@pytest.mark.parametrize("test,target,mistake,words", [
+    ("test_lstm_cell_shapes_and_zero_state", "LSTMCell", "mistakes/lstmcell_tanh_gates.py",
+     "differs from nn.LSTMCell's"),
+    ("test_lstm_parameters_and_shapes", "LSTM", "mistakes/lstm_gates_fiog.py",
+     "differs from nn.LSTM's"),
+    ("test_gru_cell_shape_and_zero_state", "GRUCell", "mistakes/gru_z_swapped.py",
+     "differs from nn.GRUCell's"),
+], ids=["lstm_cell", "lstm", "gru_cell"])
+def test_public_checks_pass_correct_code_and_catch_a_wrong_gate_with_a_helpful_message(
+        master, test, target, mistake, words):
+    check = public_test(master, test)
+    check(getattr(submission_module(ROOT / "examples/submissions/solution.py"), target), torch)
+    wrong = getattr(submission_module(ROOT / "tests/fixtures" / mistake), target)
+    with pytest.raises(AssertionError, match=words):
+        check(wrong, torch)

@@ -257,3 +257,14 @@ def test_two_submissions_with_one_stem_do_not_overwrite_each_other(tmp_path):
     names = result_names([Path("a.py"), Path("a.ipynb"), Path("b.py")])
     assert names == {Path("a.py"): "a.py.json", Path("a.ipynb"): "a.ipynb.json",
                      Path("b.py"): "b.json"}
+
+
+def test_ctrl_c_stops_with_a_line_not_a_traceback(monkeypatch, capsys):
+    from rnngrade import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_parts", interrupted)
+    assert cli.main(["parts"]) == 130
+    assert "interrupted" in capsys.readouterr().err

@@ -21,6 +21,18 @@ def test_shape_message_suspects_a_transpose():
     assert "transpose or batch_first" in msg
 
 
+@pytest.mark.parametrize("got,expected,words", [
+    ((3,), (1, 3), "a size-1 dimension is missing: .squeeze()"),
+    ((1, 3, 1), (1, 3), "an extra size-1 dimension"),
+    ((3, 5, 2), (3, 6, 2), "one T short: a loop or slice bound off by one, such as range(T - 1)"),
+    ((3, 7, 2), (3, 6, 2), "one T too many"),
+], ids=["squeezed_batch_of_one", "extra_dimension", "one_step_short", "one_step_too_many"])
+def test_shape_message_suspects_the_usual_causes(got, expected, words):
+    msg = check_tensor_meta("y_hat", "(B, T, K)" if len(expected) == 3 else "(B, K)",
+                            torch.zeros(got, dtype=F64), torch.zeros(expected, dtype=F64))
+    assert words in msg, msg
+
+
 @pytest.mark.parametrize("got,device,expected_words", [
     (torch.zeros(2), "cpu", "expected dtype float64"),
     (torch.zeros(2, dtype=F64), "cuda", "expected it on the inputs' device (cpu)"),

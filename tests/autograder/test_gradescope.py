@@ -160,5 +160,18 @@ def test_upload_zip_installs_with_its_own_setup_sh_and_grades(tmp_path, built_ho
         results = json.loads((root / "results" / "results.json").read_text())
         jsonschema.validate(results, SCHEMA)
         assert results["score"] == 100
+        # the same upload from a plain (non-editable) install of that source, built elsewhere
+        pip = subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "--no-deps",
+                              "--force-reinstall", str(root / "source")], capture_output=True,
+                             text=True, timeout=900)
+        assert pip.returncode == 0, pip.stdout + pip.stderr
+        again = subprocess.run([str(venv / "bin/rnngrade"), "gradescope", "build", "--out",
+                                str(tmp_path / "again.zip")], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=300)
+        assert again.returncode == 0, again.stdout + again.stderr
+        with zipfile.ZipFile(tmp_path / "autograder.zip") as first, \
+                zipfile.ZipFile(tmp_path / "again.zip") as second:
+            assert {n: first.read(n) for n in first.namelist()} == \
+                {n: second.read(n) for n in second.namelist()}
     finally:
         shutil.rmtree(venv.parent, ignore_errors=True)

@@ -82,3 +82,30 @@ def test_terminal_escapes_in_student_text_never_reach_a_terminal_or_results():
         assert bad not in report.output and bad not in report.tests[0].output
         assert bad not in report.submission and json.dumps(bad)[1:-1] not in text
     assert "100.00 / 100" in report.tests[0].output  # the text stays, harmless
+
+
+def summary_text(reports) -> str:
+    from rich.console import Console
+
+    from autograder.results import print_summary
+    console = Console(record=True, width=200)
+    print_summary(reports, console)
+    return console.export_text()
+
+
+def test_the_summary_never_cuts_the_failed_list_silently_and_flags_what_was_not_graded():
+    many = GradeReport("many.py", [TestResult(f"t{i}", f"4.{i}", 0.0, 1.0, "0/1 checks passed.", [])
+                                   for i in range(1, 15)] +
+                       [TestResult("train", "7.1", 0.0, 6.0, "0/1 checks passed.", [])])
+    unread = GradeReport("empty.zip", [TestResult("a", "1.1", 0.0, 2.0, "x", [])],
+                         unreadable="expected one notebook (.ipynb) or one .py file")
+    text = summary_text([many, unread])
+    assert "4.1, 4.2" in text and "..., 7.1 (15 failed)" in text
+    assert "NOT GRADED: expected one notebook" in text
+    assert "1 submission(s) not graded normally: empty.zip" in text
+
+
+def test_long_feedback_is_cut_at_a_word_with_an_ellipsis():
+    from autograder.results import shortened
+    assert shortened("a" * 10 + " bb cc", 14) == "a" * 10 + " bb ..."
+    assert shortened("short", 14) == "short"
