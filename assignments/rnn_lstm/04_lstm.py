@@ -239,6 +239,8 @@ def lstm_hidden_grad_norms(cell, readout, x, y):
 
 
 def plot_lstm_vs_rnn_grad_norms(T=60, B=32, I=4, H=32, K=3):
+    """What a correct LSTMCell shows: with forget bias +0 its curve falls about as fast as the
+    RNN's (or faster); +1 and then +3 flatten it, +3 being the flattest."""
     x, y, h0, params = random_rnn(B, T, I, H, K)
     rnn_norms = hidden_grad_norms(x, y, h0, params)
     fig, ax = plt.subplots(figsize=(7, 3.5))

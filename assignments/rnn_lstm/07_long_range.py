@@ -93,6 +93,8 @@ def train(kind, task, T, steps, hidden_size=32, seed=0):
 
 # %% rnngrade={"role": "instructor"}
 # Training curves on the adding problem, T = 50 (your LSTM against a tanh RNN).
+# What a correct LSTM shows: its validation MSE drops below the dashed 0.01 line within 1,500
+# steps (usually a few hundred), while the RNN stays near 0.17, what predicting the mean gives.
 def plot_training_curves(T=50, steps=5 if FAST else 1500):
     LSTM(2, 4, batch_first=True)(torch.zeros(1, 3, 2))  # your LSTM runs, before minutes of training
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -112,6 +114,8 @@ except Exception as error:
 
 # %% rnngrade={"role": "instructor"}
 # The latch task: accuracy against the sequence length, RNN vs your LSTM (one seed per point).
+# What a correct LSTM shows: accuracy near 1 at every length on most seeds, while the RNN falls
+# towards chance (0.5) as T grows (one seed per point, so one LSTM point may miss).
 def plot_latch_accuracy(lengths=(5, 10) if FAST else (10, 25, 50, 100), steps=5 if FAST else 3000):
     LSTM(1, 4, batch_first=True)(torch.zeros(1, 3, 1))  # your LSTM runs, before minutes of training
     fig, ax = plt.subplots(figsize=(7, 3.5))
