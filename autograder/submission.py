@@ -175,9 +175,30 @@ def notebook_cells(path: Path) -> tuple[list[tuple[int, str]], dict[str, int], l
             answers[ours["part"]] = number
         cells.append((number, cell.source))
     if not tagged:
+        plumbing = [n for n, src in cells if is_otter_plumbing(src)]
+        cells = [(n, src) for n, src in cells if n not in plumbing]
         notes.append("this notebook has no rnngrade metadata (was it re-created?): graded from "
-                     "all its code cells")
+                     "all its code cells" + (f", except otter's {len(plumbing)} cells of public "
+                                             "checks and export" if plumbing else ""))
     return cells, answers, notes
+
+
+def is_otter_plumbing(source: str) -> bool:
+    """A cell of otter's own (``grader = otter.Notebook(...)``, ``grader.check("q1")``,
+    ``grader.export(...)``): the public checks, not the student's code."""
+    try:
+        body = ast.parse(strip_magics(source)).body
+    except (SyntaxError, ValueError):
+        return False
+
+    def otter_call(node) -> bool:
+        f = node.func if isinstance(node, ast.Call) else None
+        return isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
+            f.value.id in ("grader", "otter")
+
+    return bool(body) and all(
+        isinstance(n, ast.Import) and [a.name for a in n.names] == ["otter"] or
+        isinstance(n, (ast.Expr, ast.Assign)) and otter_call(n.value) for n in body)
 
 
 def strip_magics(source: str) -> str:

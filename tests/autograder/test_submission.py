@@ -190,3 +190,15 @@ def test_a_nul_character_is_a_syntax_error_not_a_crash(tmp_path):
     nb = notebook(tmp_path / "hw.ipynb", [("def ok():\n    return 1", {}), ("x = 1\x00", {})])
     module = build_module(nb, tmp_path)
     assert "code cell 2 has a syntax error" in module.notes[-1] and len(module.cells) == 1
+
+
+@pytest.mark.parametrize("source,plumbing", [
+    ("# Initialize Otter\nimport otter\ngrader = otter.Notebook(\"hw.ipynb\")", True),
+    ('grader.check("q4")', True),
+    ("# Save first\ngrader.export(pdf=False)", True),
+    ('grader.check("q4")\nx = 1', False),
+    ("def f():\n    return grader", False),
+], ids=["init", "check", "export", "check_and_code", "student_code"])
+def test_otters_own_cells_are_told_apart_from_the_students(source, plumbing):
+    from autograder.submission import is_otter_plumbing
+    assert is_otter_plumbing(source) is plumbing
