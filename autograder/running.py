@@ -81,6 +81,10 @@ def run_cells(cells: list[dict], skip: set[tuple[int, int]], definitions_only: b
                 elif e is not None:
                     notes.append(_failed(e, filename, node.lineno, cell["label"], statement_s))
         while pending:  # as the student's kernel had them: retried once the rest has run
+            if time.monotonic() - start > total_s:  # the retries share the cells' time
+                notes += [f"line {n} of {label}: not run, the cells had taken {total_s:.0f} s "
+                          "already" for _, _, n, label in pending]
+                break
             left = []
             for code, filename, lineno, label in pending:
                 e = _exec(code, module, statement_s)

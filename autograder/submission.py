@@ -18,7 +18,9 @@ that lost its metadata (re-created, edited in another editor) grades from all it
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,9 +234,21 @@ def helper_modules(folder: Path, main: Path, sources: list[str]) -> dict[str, st
                 imported.add(n.module)
     found = {}
     for p in sorted(folder.glob("*.py")):
-        if p != main and p.stem.isidentifier() and p.stem in imported and not p.is_symlink():
+        if p != main and p.stem.isidentifier() and p.stem in imported and not p.is_symlink() \
+                and not shadows_a_module(p.stem):
             found[p.stem] = p.read_text(errors="replace")
     return found
+
+
+def shadows_a_module(name: str) -> bool:
+    """A file named like a module Python already has (``torch.py``, ``os.py``): never taken for
+    the student's helper, so ``import torch`` stays torch for the worker and the scan alike."""
+    if name in sys.stdlib_module_names or name in sys.builtin_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return True
 
 
 def build_module(path: Path, workdir: Path) -> StudentModule:

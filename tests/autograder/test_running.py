@@ -82,3 +82,9 @@ def test_a_name_defined_nowhere_is_still_noted_as_a_failure():
     _, notes, _ = run_cells(cells("y = nowhere()\n", "z = 1\n"), set(), False)
     assert notes == ["line 1 of code cell 1: NameError: name 'nowhere' is not defined (this "
                      "statement failed; the cells after it still ran)"]
+
+
+def test_retries_of_out_of_order_cells_share_the_cells_time_limit():
+    _, notes, _ = run_cells(cells("y = later()\n", "import time\ntime.sleep(0.3)\n",
+                                  "def later():\n    return 1\n"), set(), False, total_s=0.1)
+    assert any("not run, the cells had taken" in n for n in notes)

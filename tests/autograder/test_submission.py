@@ -202,3 +202,13 @@ def test_a_nul_character_is_a_syntax_error_not_a_crash(tmp_path):
 def test_otters_own_cells_are_told_apart_from_the_students(source, plumbing):
     from autograder.submission import is_otter_plumbing
     assert is_otter_plumbing(source) is plumbing
+
+
+@pytest.mark.parametrize("name", ["torch", "os", "numpy", "sys", "math"])
+def test_a_file_named_like_a_real_module_is_never_a_helper(tmp_path, name):
+    from autograder.submission import helper_modules
+    (tmp_path / "hw.py").write_text(f"import {name}\nimport helpers\n")
+    (tmp_path / f"{name}.py").write_text("def lstm():\n    pass\n")
+    (tmp_path / "helpers.py").write_text("def f():\n    pass\n")
+    assert set(helper_modules(tmp_path, tmp_path / "hw.py", [f"import {name}\nimport helpers\n"])) \
+        == {"helpers"}
