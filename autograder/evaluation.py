@@ -39,10 +39,7 @@ def _relate(case: Case, reply: Reply, failed: list[Item]) -> None:
     sizes = sizes_of(case.outputs, case.label)
     outs = {o.name: o for o in case.outputs if isinstance(o.expected, Tensor)}
     others = {n: o.expected for n, o in outs.items()}
-    grads = {name: (reply.tensors.get(f"{Key.INPUT_GRAD}{key}"), g)
-             for key, (name, g) in case.input_grads.items()}
-    grads.update({name: (reply.tensors.get(f"{Key.PARAM_GRAD}{name}"), g)
-                  for name, g in case.param_grads.items()})
+    grads = {name: (got, expected) for name, _, got, expected in _gradients(case, reply)}
     for it in failed:
         if it.aspect == "values" and it.name in outs:
             out = outs[it.name]
@@ -135,17 +132,19 @@ def _gradient_items(case: Case, reply: Reply, tol, shapes_ok: bool = True) -> li
     if not shapes_ok:
         return [Item("gradients", n, f"gradient with respect to {n}: {SHAPES_FIRST}")
                 for n in [*(n for n, _ in case.input_grads.values()), *case.param_grads]]
-    items = []
     detached = reply.backward not in (None, "ok")
+    return [Item("gradients", name, _grad_error(label, got, expected, detached, tol))
+            for name, label, got, expected in _gradients(case, reply)]
+
+
+def _gradients(case: Case, reply: Reply):
+    """(name, label, received gradient or None, expected) for each input and parameter."""
     for key, (name, expected) in case.input_grads.items():
-        items.append(Item("gradients", name, _grad_error(
-            f"gradient with respect to {name}", reply.tensors.get(f"{Key.INPUT_GRAD}{key}"),
-            expected, detached, tol)))
+        yield (name, f"gradient with respect to {name}",
+               reply.tensors.get(f"{Key.INPUT_GRAD}{key}"), expected)
     for name, expected in case.param_grads.items():
-        items.append(Item("gradients", name, _grad_error(
-            f"gradient with respect to parameter {name}",
-            reply.tensors.get(f"{Key.PARAM_GRAD}{name}"), expected, detached, tol)))
-    return items
+        yield (name, f"gradient with respect to parameter {name}",
+               reply.tensors.get(f"{Key.PARAM_GRAD}{name}"), expected)
 
 
 def _grad_error(label: str, got: Tensor | None, expected: Tensor, detached: bool, tol) -> str | None:

@@ -58,7 +58,6 @@ MISSING_CLASSES = ((r"size of tensor|must match|shape|out of bounds|one_hot",
 
 
 def suites(b: CaseBuilder) -> list[Suite]:
-    base = b.error_hints
     count = [b.function_case(f"I={i}, H={h}, K={k}", "rnn_param_count", [i, h, k], {},
                              [Out(OutputSpec("count"), reference.rnn_param_count(i, h, k))],
                              "an int")
@@ -75,8 +74,6 @@ def suites(b: CaseBuilder) -> list[Suite]:
             "(y_hat, h)", dtype=dtype, replay_inputs=[x, h0, params]))
         loss, grads = autograd_bptt(x, y, h0, params)
         args, tensors = problem_args(x, y, h0, params, with_y=True)
-        if seen < K:  # an error here is most likely a one-hot encoding as wide as the targets
-            b.error_hints = base + MISSING_CLASSES
         bptt.append(b.function_case(
             label(B, T, I, H, K, dtype, seen), "rnn_bptt", args, tensors,
             [Out(OutputSpec("loss", (0,), "() (a 0-dim tensor)"), loss)] +
@@ -87,7 +84,9 @@ def suites(b: CaseBuilder) -> list[Suite]:
             label(B, T, I, H, K, dtype, seen), "hidden_grad_norms", args, tensors,
             [Out(OutputSpec("norms", (), "(T,)", 0), reference.hidden_grad_norms(x, y, h0, params))],
             "a tensor of shape (T,)", dtype=dtype, replay_inputs=[x, y, h0, params]))
-        b.error_hints = base
+        if seen < K:  # an error here is most likely a one-hot encoding as wide as the targets
+            for case in (bptt[-1], norms[-1]):
+                case.error_hints = case.error_hints + MISSING_CLASSES
     grad_outputs = tuple(f"grads['{k}']" for k in GRAD_NAMES)
     return [
         Suite("rnn_param_count", 1, [Test("rnn_param_count: counts U, W, V, b, c", "values", 2)],
