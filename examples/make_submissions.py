@@ -263,9 +263,10 @@ def apply(source: str, edits: list[tuple[str, str]], name: str) -> str:
 
 EXPLORATION = """
 
-# Exploration, as students leave it in their notebooks: never run by the grader.
+# Exploration, as students leave it in their notebooks: the grader runs it as Run All would
+# (a statement that takes over 20 s is stopped, with a note).
 model = LSTM(2, 32, batch_first=True)
-for step in range(10 ** 9):
+for step in range(1000):
     pass
 """
 
@@ -302,7 +303,7 @@ def generated() -> dict[Path, str]:
         out[SOLUTION.parent / f"{name}.py"] = head + apply(solution, edits, name)
     for name, (what, edits) in ATTACK_EDITS.items():
         out[ATTACKS / f"{name}.py"] = f"# ATTACK FIXTURE: {what}.\n" + apply(solution, edits, name)
-    quiet = solution[:-len(EXPLORATION)] + "\n"  # fixtures: no 20 s loop to stop each time
+    quiet = solution[:-len(EXPLORATION)] + "\n"  # fixtures: no exploration at all
     for name, (part, phrase, edits) in MISTAKES.items():
         out[MISTAKES_DIR / f"{name}.py"] = (f"# ONE MISTAKE, in {part}; the feedback must say: "
                                             f"{phrase}\n" + apply(quiet, edits, name))

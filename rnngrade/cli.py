@@ -69,6 +69,10 @@ def cmd_grade(args) -> int:
         if args.results:
             write_results(report, Path(args.results))
         return 2
+    if args.out:
+        from rnngrade.classgrade import grade_class
+
+        return grade_class(args, console)
     paths = submissions_in(path)
     several = len(paths) > 1
     names = result_names(paths)
@@ -158,6 +162,20 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--quiet", action="store_true", help="one line per submission: the score and the failed tests")
     g.add_argument("--details", action="store_true", help="grading a folder: every submission's "
                    "full table too (default: one line each, then the summary)")
+    c = g.add_argument_group("a whole class (with --out)")
+    c.add_argument("--out", help="grade a class folder (flat, nbgrader's submitted/, a "
+                   "Gradescope export folder or zip, Canvas downloads) into OUTDIR: "
+                   "gradebook.sqlite, grades.csv, results/ID.json; a rerun resumes")
+    c.add_argument("--jobs", type=int, default=None,
+                   help="gradings at a time (default: the CPU cores available)")
+    c.add_argument("--regrade", action="store_true",
+                   help="grade again what the gradebook already holds")
+    c.add_argument("--dask", metavar="SCHEDULER", default=None,
+                   help="send each grading to this Dask scheduler (tcp://host:8786)")
+    c.add_argument("--nbgrader", metavar="COURSE_DIR", default=None,
+                   help="write the scores into this nbgrader course's gradebook.db")
+    c.add_argument("--assignment", default=HOMEWORK.name,
+                   help=f"the nbgrader assignment name (default {HOMEWORK.name})")
     g.set_defaults(func=cmd_grade)
     p = sub.add_parser("parts", help="list the homework's parts and the point table")
     p.set_defaults(func=cmd_parts)

@@ -28,8 +28,9 @@ if [ -n "${RNNGRADE_TORCH_INDEX:-}" ]; then
 else
   "$venv/bin/python" -m pip install -q "torch==2.13.0"
 fi
-# RNNGRADE_EXTRAS: test (pytest) and assign (otter-grader, nbgrader: building the homework).
-extras=${RNNGRADE_EXTRAS-test,assign}
+# RNNGRADE_EXTRAS: test (pytest), assign (otter-grader, nbgrader: building the homework) and
+# cluster (Dask: grading a class on a cluster).
+extras=${RNNGRADE_EXTRAS-test,assign,cluster}
 "$venv/bin/python" -m pip install -q -e "$repo${extras:+[$extras]}"
 [ "$(id -u)" = 0 ] && chmod -R a+rX "$venv"
 echo "rnngrade installed in $venv"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("autograder", "homework", "authoring", "rnngrade", "reference")
+PACKAGES = ("autograder", "homework", "authoring", "rnngrade", "reference", "classroom")
 
 
 def test_import_contracts_hold():

@@ -270,7 +270,8 @@ class BiLSTMClassifier(nn.Module):
         return self.fc(features)
 
 
-# Exploration, as students leave it in their notebooks: never run by the grader.
+# Exploration, as students leave it in their notebooks: the grader runs it as Run All would
+# (a statement that takes over 20 s is stopped, with a note).
 model = LSTM(2, 32, batch_first=True)
-for step in range(10 ** 9):
+for step in range(1000):
     pass
