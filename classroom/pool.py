@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -70,6 +73,35 @@ def _cgroup_quota(root: Path) -> float | None:
         return None
 
 
+def _started(pid: int) -> str | None:
+    """The process's start time (field 22 of /proc/PID/stat), or None if it is gone or a
+    zombie: with the pid, it names one process even after the pid is reused."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _watch(parent: int, started: str | None) -> None:
+    """In each judge process: when the coordinating process is gone (``kill -9``), stop as a
+    Ctrl-C would (the sandbox is closed on the way out), then exit. Without it, the pool's
+    processes hold each other's pipes open and would wait for work forever."""
+    def watch() -> None:
+        while _started(parent) == started:
+            time.sleep(1.0)
+        # to the main thread itself: a signal the process gets may land in this thread, and
+        # the main thread, blocked reading the pool's pipe, would never see it
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        time.sleep(30.0)  # the grading's sandbox closes in well under that
+        os._exit(1)
+
+    # the forkserver's children inherit its SIGINT ignored: a Ctrl-C (or the watch) must stop a
+    # grading through its context managers, which close the sandbox
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.Thread(target=watch, name="rnngrade-parent-watch", daemon=True).start()
+
+
 def _failed(job: Job, exc: BaseException) -> GradeReport:
     report = failsafe_report(job.key, exc)
     report.output = (f"{report.output}\n\nThe grading process itself stopped: "
@@ -92,7 +124,9 @@ def run_local(jobs: Iterable[Job], grade: Callable[[Job], GradeReport], workers:
     while pending or suspects:
         alone = bool(suspects)
         batch = [suspects.pop()] if alone else pending
-        with ProcessPoolExecutor(max_workers=1 if alone else workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=1 if alone else workers, mp_context=ctx,
+                                 initializer=_watch,
+                                 initargs=(os.getpid(), _started(os.getpid()))) as pool:
             running: dict[Future, Job] = {}
             try:
                 while batch or running:

@@ -167,7 +167,7 @@ def grade_class(args, console: Console) -> int:
             console.print(f"[red]nbgrader: {escape(str(e))}[/]")
             return 1
         for line in summary.lines():
-            console.print(f"nbgrader: {line}", highlight=False, markup=False)
+            console.print(line, highlight=False, markup=False)
     console.print(f"gradebook: {outdir / 'gradebook.sqlite'}; "
                   f"{', '.join(str(p) for p in written)}; {outdir / 'results'}/ID.json",
                   highlight=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import os
 import signal
 import sqlite3
@@ -109,6 +110,19 @@ def grading_counts(db: Path) -> dict[str, int]:
         return {}
 
 
+def in_session(sid: int) -> list[int]:
+    """The live processes of session ``sid`` (the killed run's, and its children's)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        if entry.isdigit() and fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(int(entry))
+    return found
+
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
 def test_a_run_stopped_halfway_and_rerun_grades_every_submission_exactly_once(klass, tmp_path,
                                                                               how):
@@ -132,6 +146,11 @@ def test_a_run_stopped_halfway_and_rerun_grades_every_submission_exactly_once(kl
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+    if how == signal.SIGKILL:  # the judge processes notice and stop (their sandboxes closed)
+        deadline = time.monotonic() + 180
+        while in_session(proc.pid):
+            assert time.monotonic() < deadline, f"left running: {in_session(proc.pid)}"
+            time.sleep(1.0)
     first = grading_counts(db)
     assert 4 <= len(first) < 13
     with sqlite3.connect(db) as c:  # no half-written grading: each stored row has its tests
@@ -162,3 +181,31 @@ def test_the_dask_path_grades_the_class_with_the_same_scores(klass, tmp_path):
     for key, want in klass.expected["gradescope"].items():
         chosen = {k: v for k, v in want.items() if k.split(".")[0] in ("1", "4")}
         assert same(scores[key], chosen), key
+
+
+def test_nbgrader_write_back_from_the_command_shows_our_scores_through_nbgraders_api(
+        graded, klass, built_homework, tmp_path):
+    """The TA's last step: the class already graded, ``--nbgrader COURSE`` writes the scores
+    into the course's gradebook.db (the rerun grades nothing)."""
+    api = pytest.importorskip("nbgrader.api", reason="nbgrader is in the 'assign' extra")
+    course = tmp_path / "course"
+    shutil.copytree(built_homework.nbgrader, course)
+    shutil.copytree(klass.nbgrader / "submitted", course / "submitted")
+    env = {**os.environ, "RNNGRADE_FAST": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    gen = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "rnn_lstm",
+                          "--force"], cwd=course, env=env, capture_output=True, text=True,
+                         timeout=900)
+    assert gen.returncode == 0, gen.stderr[-3000:]
+    out, _ = graded["nbgrader"]
+    proc = rnngrade(course, "--out", out, "--only", PARTS_1_6, "--nbgrader", course, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "0 to grade, 10 already graded" in proc.stdout
+    assert "10 student(s) written" in proc.stdout
+    with api.Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="rnn_lstm") as gb:
+        for key, scores in klass.expected["nbgrader"].items():
+            nb = gb.find_submission_notebook("rnn_lstm", "rnn_lstm", key)
+            for part in range(1, 7):
+                want = sum(v for k, v in scores.items() if k.split(".")[0] == str(part))
+                assert nb.grades and gb.find_grade(f"test_q{part}", "rnn_lstm", "rnn_lstm",
+                                                   key).score == pytest.approx(want, abs=1e-3)

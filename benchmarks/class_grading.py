@@ -1,0 +1,123 @@
+"""A class graded side by side: one process per submission (before), the warm pool on 1 and 2
+workers (after); the per-submission fixed cost; peak memory in a 768 MB cgroup.
+
+    python benchmarks/class_grading.py [--n 8] [--only PARTS] [--out benchmarks/results/class_grading.md]
+
+The class is ``n`` copies of ``examples/submissions/solution.py`` (each its own student). Every
+figure is measured in this one run, on this machine:
+
+- **before**: ``rnngrade grade FILE`` once per submission, one after another (a fresh
+  interpreter, torch import and judge start for each, as a shell loop over the class does);
+- **after, 1 / 2 workers**: ``rnngrade grade CLASS --out OUT --jobs 1 / 2`` (forkserver judge
+  processes that imported torch once);
+- **fixed cost**: the same three with ``--only 1`` (Part 1 only: almost all of it is the
+  per-submission start);
+- **memory**: one grading of ``solution.py`` inside a cgroup (v1 or v2) limited to 768 MB:
+  the cgroup's own peak (``memory.max_usage_in_bytes`` / ``memory.peak``), all processes
+  together and shared pages counted once, and whether it finished. Needs root and a memory
+  controller; skipped otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "examples" / "submissions" / "solution.py"
+CLI = [sys.executable, "-m", "rnngrade", "grade"]
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall s, CPU s of the command and all its waited-for children)."""
+    before = os.times()
+    start = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   cwd=ROOT)
+    after = os.times()
+    return time.monotonic() - start, (after.children_user - before.children_user
+                                      + after.children_system - before.children_system)
+
+
+def make_class(folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    return [Path(shutil.copy(SOLUTION, folder / f"student{i:03d}.py")) for i in range(n)]
+
+
+def side_by_side(n: int, only: str, tmp: Path) -> dict[str, tuple[float, float]]:
+    files = make_class(tmp / f"class{only or 'all'}", n)
+    extra = ["--only", only] if only else []
+    wall = cpu = 0.0
+    for f in files:
+        w, c = timed(CLI + [str(f), "--quiet"] + extra)
+        wall, cpu = wall + w, cpu + c
+    rows = {"before: one process per submission": (wall, cpu)}
+    for jobs in (1, 2):
+        out = tmp / f"out{only or 'all'}{jobs}"
+        rows[f"after: the pool, {jobs} worker{'s' if jobs > 1 else ''}"] = timed(
+            CLI + [str(files[0].parent), "--out", str(out), "--jobs", str(jobs)] + extra)
+    return rows
+
+
+def cgroup_peak(limit: int = 768 << 20) -> str:
+    """Peak memory of one grading in a fresh memory cgroup limited to ``limit``."""
+    v2, v1 = Path("/sys/fs/cgroup/cgroup.controllers"), Path("/sys/fs/cgroup/memory")
+    if os.geteuid() != 0:
+        return "not measured (needs root to make a cgroup)"
+    if v2.exists() and "memory" in v2.read_text():
+        group = Path("/sys/fs/cgroup/rnngrade-bench")
+        limit_file, peak_file = "memory.max", "memory.peak"
+    elif v1.is_dir():
+        group = v1 / "rnngrade-bench"
+        limit_file, peak_file = "memory.limit_in_bytes", "memory.max_usage_in_bytes"
+    else:
+        return "not measured (no memory controller)"
+    group.mkdir(exist_ok=True)
+    try:
+        (group / limit_file).write_text(str(limit))
+        cmd = ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh",
+               *CLI, str(SOLUTION), "--quiet"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        peak = int((group / peak_file).read_text())
+        ok = proc.returncode == 0 and "100.00 / 100" in proc.stdout
+        return (f"{peak / 2**20:.0f} MiB peak in a {limit >> 20} MB cgroup "
+                f"({'graded 100/100' if ok else 'FAILED: ' + proc.stdout[-200:]})")
+    finally:
+        try:
+            group.rmdir()
+        except OSError:
+            pass
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "class_grading.md"))
+    args = ap.parse_args()
+    lines = [f"# Grading a class of {args.n} (copies of solution.py), measured side by side",
+             "", f"{os.cpu_count()} CPUs; `python benchmarks/class_grading.py --n {args.n}`.", ""]
+    with tempfile.TemporaryDirectory(prefix="rnngrade-bench-") as tmp:
+        for only, title in (("", "whole grading (Parts 1-7)"), ("1", "fixed cost (`--only 1`)")):
+            rows = side_by_side(args.n, only, Path(tmp))
+            base_wall = rows["after: the pool, 1 worker"][0]
+            before_wall = rows["before: one process per submission"][0]
+            lines += [f"## {title}", "", "| how | wall s | per submission s | CPU s | "
+                      "speed-up over 1 worker | over one process each |", "|---|---|---|---|---|---|"]
+            for name, (wall, cpu) in rows.items():
+                lines.append(f"| {name} | {wall:.1f} | {wall / args.n:.2f} | {cpu:.1f} | "
+                             f"{base_wall / wall:.2f}x | {before_wall / wall:.2f}x |")
+            lines.append("")
+            print("\n".join(lines[-len(rows) - 4:]), flush=True)
+    lines += ["## memory", "", cgroup_peak(), ""]
+    print(lines[-2])
+    Path(args.out).write_text("\n".join(lines))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
