@@ -16,7 +16,8 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
-from .judge import Budget, grade
+from .course import Course, load as load_course
+from .judge import Budget, fresh_seed, grade, seed_result
 from .results import GradeReport, failsafe_report, write_results
 from .sandbox import lock_down
 from .spec import Homework
@@ -25,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]  # a checkout, or site-packages when 
 DEFAULT_BUDGET_S = 480.0  # inside Gradescope's default 10-minute timeout, with room to spare
 # What grading needs; the authoring tools (authoring/), tests and examples stay out.
 PACKAGES = ["reference", "autograder", "homework", "rnngrade"]
-KIT = ["pyproject.toml", "README.md", "HOMEWORK.md", "scripts/setup.sh",
+KIT = ["pyproject.toml", "README.md", "HOMEWORK.md", "course.toml", "scripts/setup.sh",
        "scripts/gradescope/setup.sh", "scripts/gradescope/run_autograder"]
 
 
@@ -40,15 +41,17 @@ def kit_root() -> Path:
                             "build) or reinstall the package")
 
 
-def late_note(metadata: dict, now: datetime | None = None) -> str:
-    """A line for the student when the submission came after the due date."""
+def late_note(metadata: dict, now: datetime | None = None, course: Course = Course()) -> str:
+    """A line for the student when the submission came after the due date: the course file's
+    (``[policy] due``), else Gradescope's; with the course's late policy."""
     try:
-        due = datetime.fromisoformat(metadata["assignment"]["due_date"])
+        due = datetime.fromisoformat(course.due or metadata["assignment"]["due_date"])
         created = datetime.fromisoformat(metadata["created_at"]) if now is None else now
         late = created > due  # TypeError if one of them has no time zone
     except (KeyError, TypeError, ValueError):
         return ""
-    return f"Submitted after the due date ({due.isoformat()})." if late else ""
+    policy = f" {course.late}" if course.late else ""
+    return f"Submitted after the due date ({due.isoformat()}).{policy}" if late else ""
 
 
 def run(homework: Homework, root: Path = Path("/autograder"),
@@ -56,14 +59,19 @@ def run(homework: Homework, root: Path = Path("/autograder"),
     """Grade ``root/submission`` and write ``root/results/results.json``, whatever happens."""
     start = time.monotonic()
     results = root / "results" / "results.json"
-    budget_s = budget_s or float(os.environ.get("RNNGRADE_BUDGET_S", DEFAULT_BUDGET_S))
     try:
+        course = load_course()
+        budget_s = budget_s or float(os.environ.get("RNNGRADE_BUDGET_S", 0)) or \
+            course.budget_s or DEFAULT_BUDGET_S
         if os.geteuid() == 0:  # the sandbox user must read neither the source nor the results
             lock_down([root / "source", root / "results"])
         metadata_path = root / "submission_metadata.json"
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
-        report = grade(root / "submission", homework, Budget(total_s=budget_s))
-        note = late_note(metadata)
+        seed = fresh_seed()
+        report = grade(root / "submission", homework, Budget(total_s=budget_s),
+                       course.configure(homework.suites(seed)))
+        report.tests.append(seed_result(seed))
+        note = late_note(metadata, course=course)
         if note:
             report.output = f"{note}\n\n{report.output}".strip()
     except Exception as e:  # the grader's own failure: still a valid results.json

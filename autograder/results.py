@@ -2,7 +2,8 @@
 
 Gradescope's format (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
 ``score``, ``execution_time``, ``output``, ``visibility``, ``tests[]`` each with ``name``,
-``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``, ``tags``.
+``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``, ``tags``; outputs in
+Markdown (``output_format`` and ``test_output_format``: "md").
 """
 from __future__ import annotations
 
@@ -74,14 +75,70 @@ class GradeReport:
         return round(sum(t.max_score for t in self.tests), 4)
 
 
+# A line shown as Markdown prose must be unable to do anything but read: no HTML (<, &), no link
+# or image ([ ] and autolinks), no emphasis, code, table, quote or math (* _ ` | > $ ~ \\ #).
+# Every other line, and everything a student's code printed, goes into a fenced code block.
+# An underscore inside a word (weight_ih) is no emphasis marker, so it may stay in prose.
+PROSE = re.compile(r"[A-Za-z0-9 ,.;:'()%=+?!/\"-]*(?:(?<=[A-Za-z0-9])_(?=[A-Za-z0-9])"
+                   r"[A-Za-z0-9 ,.;:'()%=+?!/\"-]*)*")
+PRINTED = "Your code printed"
+
+
+def fenced(lines: list[str]) -> list[str]:
+    """``lines`` as one fenced code block, its fence longer than any run of backticks inside,
+    so no line can close it early."""
+    longest = max((len(run) for line in lines for run in re.findall("`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "text", *lines, fence]
+
+
+def markdown(text: str) -> str:
+    """``text`` as Markdown that shows it and nothing else: each line stays as it was (no
+    escaping, so the words are unchanged), prose lines as paragraphs, every other line in a
+    fenced code block, and from a "Your code printed" line on, all of it verbatim in one."""
+    out: list[str] = []
+    pending: list[str] = []  # lines waiting for their code block
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(PRINTED):
+            out += fenced(pending) + [""] if pending else []
+            out += [line, ""] + fenced(lines[i + 1:])
+            return "\n".join(out).strip("\n")
+        if PROSE.fullmatch(line) and "//" not in line and "www." not in line:
+            if pending:
+                out += fenced(pending) + [""]
+                pending = []
+            if line.strip():
+                out += [line, ""]
+        elif line.strip() or pending:
+            pending.append(line)
+    if pending:
+        out += fenced(pending)
+    return "\n".join(out).strip("\n")
+
+
+def markdown_inline(text: str) -> str:
+    """One line of ``text`` for a heading or a sentence: as it is if prose, else a code span."""
+    text = " ".join(text.split())
+    if PROSE.fullmatch(text) and "//" not in text and "www." not in text:
+        return text
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    tick = "`" * (longest + 1)
+    return f"{tick} {text} {tick}"
+
+
 def to_gradescope(report: GradeReport) -> dict:
+    """results.json's content; outputs as Markdown (Gradescope's ``output_format: "md"``), so
+    students see paragraphs and code blocks, never HTML a submission slipped in."""
     tests = []
     for t in report.tests:
         d = asdict(t)
         d["status"] = t.status
+        d["output"] = markdown(t.output)
         tests.append(d)
     return {"score": report.score, "execution_time": round(report.execution_time, 3),
-            "output": report.output, "visibility": "visible", "stdout_visibility": "hidden",
+            "output": markdown(report.output), "output_format": "md",
+            "test_output_format": "md", "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests}
 
 

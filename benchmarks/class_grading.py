@@ -11,7 +11,8 @@ figure is measured in this one run, on this machine:
 - **after, 1 / 2 workers**: ``rnngrade grade CLASS --out OUT --jobs 1 / 2`` (forkserver judge
   processes that imported torch once);
 - **fixed cost**: the same three with ``--only 1`` (Part 1 only: almost all of it is the
-  per-submission start);
+  per-submission start). The "after" runs include writing the reports (similarity, class
+  report, feedback pages) at the end, as a TA's run does.
 - **memory**: one grading of ``solution.py`` inside a cgroup (v1 or v2) limited to 768 MB:
   the cgroup's own peak (``memory.max_usage_in_bytes`` / ``memory.peak``), all processes
   together and shared pages counted once, and whether it finished. Needs root and a memory
@@ -33,15 +34,12 @@ SOLUTION = ROOT / "examples" / "submissions" / "solution.py"
 CLI = [sys.executable, "-m", "rnngrade", "grade"]
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall s, CPU s of the command and all its waited-for children)."""
-    before = os.times()
+def timed(cmd: list[str]) -> float:
+    """Wall seconds of ``cmd``."""
     start = time.monotonic()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    cwd=ROOT)
-    after = os.times()
-    return time.monotonic() - start, (after.children_user - before.children_user
-                                      + after.children_system - before.children_system)
+    return time.monotonic() - start
 
 
 def make_class(folder: Path, n: int) -> list[Path]:
@@ -49,14 +47,11 @@ def make_class(folder: Path, n: int) -> list[Path]:
     return [Path(shutil.copy(SOLUTION, folder / f"student{i:03d}.py")) for i in range(n)]
 
 
-def side_by_side(n: int, only: str, tmp: Path) -> dict[str, tuple[float, float]]:
+def side_by_side(n: int, only: str, tmp: Path) -> dict[str, float]:
     files = make_class(tmp / f"class{only or 'all'}", n)
     extra = ["--only", only] if only else []
-    wall = cpu = 0.0
-    for f in files:
-        w, c = timed(CLI + [str(f), "--quiet"] + extra)
-        wall, cpu = wall + w, cpu + c
-    rows = {"before: one process per submission": (wall, cpu)}
+    rows = {"before: one process per submission": sum(
+        timed(CLI + [str(f), "--quiet"] + extra) for f in files)}
     for jobs in (1, 2):
         out = tmp / f"out{only or 'all'}{jobs}"
         rows[f"after: the pool, {jobs} worker{'s' if jobs > 1 else ''}"] = timed(
@@ -104,12 +99,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rnngrade-bench-") as tmp:
         for only, title in (("", "whole grading (Parts 1-7)"), ("1", "fixed cost (`--only 1`)")):
             rows = side_by_side(args.n, only, Path(tmp))
-            base_wall = rows["after: the pool, 1 worker"][0]
-            before_wall = rows["before: one process per submission"][0]
-            lines += [f"## {title}", "", "| how | wall s | per submission s | CPU s | "
-                      "speed-up over 1 worker | over one process each |", "|---|---|---|---|---|---|"]
-            for name, (wall, cpu) in rows.items():
-                lines.append(f"| {name} | {wall:.1f} | {wall / args.n:.2f} | {cpu:.1f} | "
+            base_wall = rows["after: the pool, 1 worker"]
+            before_wall = rows["before: one process per submission"]
+            lines += [f"## {title}", "", "| how | wall s | per submission s | "
+                      "speed-up over 1 worker | over one process each |", "|---|---|---|---|---|"]
+            for name, wall in rows.items():
+                lines.append(f"| {name} | {wall:.1f} | {wall / args.n:.2f} | "
                              f"{base_wall / wall:.2f}x | {before_wall / wall:.2f}x |")
             lines.append("")
             print("\n".join(lines[-len(rows) - 4:]), flush=True)

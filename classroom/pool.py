@@ -44,6 +44,7 @@ class Job:
     request_s: float = 60.0
     total_s: float = 600.0
     hidden: tuple[str, ...] = ()
+    course: str = ""  # the course file (empty: the default one)
 
 
 def available_cores() -> int:

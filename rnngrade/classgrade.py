@@ -29,10 +29,12 @@ GRADER_CODE = ("autograder", "homework", "reference")
 PRELOAD = ("torch", "autograder.judge", "homework.rnn_lstm", "rnngrade.classgrade")
 
 
-def grader_version() -> str:
-    """The package version and a digest of the grader's code: a rerun after the grader
-    changed regrades, one after nothing changed skips."""
+def grader_version(course_file: str = "") -> str:
+    """The package version and a digest of the grader's code and the course file: a rerun
+    after either changed regrades, one after nothing changed skips."""
     h = hashlib.sha256()
+    if course_file:
+        h.update(Path(course_file).read_bytes())
     for package in GRADER_CODE:
         for p in sorted((ROOT / package).rglob("*.py")):
             h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes())
@@ -42,6 +44,7 @@ def grader_version() -> str:
 def grade_job(job: Job) -> GradeReport:
     """One grading in a judge process (a pool process or a Dask worker)."""
     from autograder import judge
+    from autograder.course import load as load_course
     from homework.rnn_lstm import HOMEWORK
     from autograder.results import failsafe_report
     import torch
@@ -51,7 +54,7 @@ def grade_job(job: Job) -> GradeReport:
         torch.set_num_threads(job.threads)
         seed = judge.fresh_seed() if job.seed is None else job.seed
         wanted = {w.strip() for w in job.only.split(",") if w.strip()}
-        suites = [s for s in HOMEWORK.suites(seed)
+        suites = [s for s in load_course(job.course or None).configure(HOMEWORK.suites(seed))
                   if not wanted or s.target in wanted or str(s.part) in wanted]
         budget = judge.Budget(request_s=job.request_s, total_s=job.total_s, threads=job.threads)
         report = judge.grade(Path(job.path), HOMEWORK, budget, suites,
@@ -127,7 +130,9 @@ def grade_class(args, console: Console) -> int:
     path, outdir = Path(args.submission), Path(args.out)
     outdir.mkdir(parents=True, exist_ok=True)
     roster = collect(path, unpack=outdir / "unpacked" if path.suffix == ".zip" else None)
-    version = grader_version()
+    from autograder.course import load as load_course
+
+    version = grader_version(load_course(args.course).source)
     workers = args.jobs or available_cores()
     hidden = tuple(str(p.resolve()) for p in (path, outdir))
     with Gradebook(outdir / "gradebook.sqlite") as book:
@@ -141,8 +146,9 @@ def grade_class(args, console: Console) -> int:
                       + (f"; on the Dask cluster at {args.dask}" if args.dask else ""),
                       highlight=False)
         entries = {e.key: (e, digest) for e, digest in todo}
+        course = str(Path(args.course).resolve()) if args.course else ""
         jobs = [Job(e.key, str(e.path), args.seed, args.only, args.threads,
-                    args.request_timeout, args.budget, hidden) for e, _ in todo]
+                    args.request_timeout, args.budget, hidden, course) for e, _ in todo]
         results = run_dask(jobs, grade_job, args.dask) if args.dask else \
             run_local(jobs, grade_job, workers, PRELOAD)
         with Feed(console, len(jobs), args.details) as feed:
@@ -168,10 +174,23 @@ def grade_class(args, console: Console) -> int:
             return 1
         for line in summary.lines():
             console.print(line, highlight=False, markup=False)
+    report = write_reports(outdir)
     console.print(f"gradebook: {outdir / 'gradebook.sqlite'}; "
-                  f"{', '.join(str(p) for p in written)}; {outdir / 'results'}/ID.json",
+                  f"{', '.join(str(p) for p in written)}; {outdir / 'results'}/ID.json; "
+                  f"class report: {report}; feedback pages: {outdir / 'feedback'}/ID.html",
                   highlight=False)
     return 0
+
+
+def write_reports(outdir: Path) -> Path:
+    """The similarity report, the class report and every feedback page, from the gradebook
+    alone (``rnngrade report OUTDIR`` calls this too)."""
+    from classroom.report import write_report
+    from classroom.similarity import read_boilerplate, write_similarity
+
+    skeleton = ROOT / "assignments" / "rnn_lstm"  # the code students were given
+    pairs = write_similarity(outdir, read_boilerplate(skeleton) if skeleton.is_dir() else ())
+    return write_report(outdir, similarity=pairs)
 
 
 def _layouts(roster: Roster) -> str:

@@ -4,6 +4,8 @@ The application: it wires the engine (``autograder``), this homework (``homework
 the authoring tools (``authoring``); none of them imports it.
 
     rnngrade grade SUBMISSION [--results results.json]   a notebook, .py, zip, or a folder of them
+    rnngrade grade CLASS --out OUTDIR [--jobs N]         a whole class: gradebook, CSV, reports
+    rnngrade report OUTDIR                               rebuild a class's reports from its gradebook
     rnngrade parts                                       the parts and the point table
     rnngrade build assignments/rnn_lstm [--out dist]     the student notebook, nbgrader course
     rnngrade gradescope run [--root /autograder]         what Gradescope's run_autograder runs
@@ -25,13 +27,16 @@ from autograder.spec import numbered
 from autograder.submission import submissions_in
 from homework.rnn_lstm import HOMEWORK
 
-def selected_suites(only: str, threads: int, seed: int) -> list:
-    """The hidden cases drawn from ``seed`` (about 0.3 s): ``--only`` names or part numbers."""
+def selected_suites(only: str, threads: int, seed: int, course: str | None = None) -> list:
+    """The hidden cases drawn from ``seed`` (about 0.3 s), as the course file configures them:
+    ``--only`` names or part numbers."""
     import torch
+
+    from autograder.course import load
 
     torch.set_num_threads(threads)  # before the hidden cases are built
     wanted = {w.strip() for w in only.split(",") if w.strip()}
-    return [s for s in HOMEWORK.suites(seed)
+    return [s for s in load(course).configure(HOMEWORK.suites(seed))
             if not wanted or s.target in wanted or str(s.part) in wanted]
 
 
@@ -42,7 +47,7 @@ def grade_one(path: Path, budget, console: Console, args, hidden: tuple) -> Grad
     start = time.monotonic()
     try:
         seed = judge.fresh_seed() if args.seed is None else args.seed
-        suites = selected_suites(args.only, args.threads, seed)
+        suites = selected_suites(args.only, args.threads, seed, args.course)
         report = judge.grade(path, HOMEWORK, budget, suites, hidden=hidden)
         report.tests.append(judge.seed_result(seed))
         return report
@@ -58,7 +63,15 @@ def result_names(paths: list[Path]) -> dict[Path, str]:
 
 
 def cmd_grade(args) -> int:
+    from autograder.course import CourseError, load
     from autograder.judge import Budget
+
+    try:
+        course = load(args.course)
+    except CourseError as e:
+        print(f"rnngrade: {e}", file=sys.stderr)
+        return 2
+    args.budget = args.budget or course.budget_s or 600.0
 
     console = Console(stderr=False, width=args.width or (None if sys.stdout.isatty() else 120))
     path = Path(args.submission)
@@ -100,16 +113,38 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from rnngrade.classgrade import write_reports
+
+    try:
+        path = write_reports(Path(args.outdir))
+    except FileNotFoundError as e:
+        print(f"rnngrade report: {e}", file=sys.stderr)
+        return 2
+    print(f"class report: {path}\nsimilarity:   {Path(args.outdir) / 'similarity.html'}\n"
+          f"feedback:     {Path(args.outdir) / 'feedback'}/ID.html")
+    return 0
+
+
 def cmd_parts(args) -> int:
+    from autograder.course import CourseError, load
+
+    try:
+        course = load(args.course)
+    except CourseError as e:
+        print(f"rnngrade: {e}", file=sys.stderr)
+        return 2
     console = Console(width=args.width)
     for part in HOMEWORK.parts:
         console.print(f"Part {part.number}: {part.title} ({', '.join(part.names)})")
     console.print()
     total = 0.0
-    for _, test, number in numbered(HOMEWORK.suites(HOMEWORK.seed)):
+    for _, test, number in numbered(course.configure(HOMEWORK.suites(HOMEWORK.seed))):
         console.print(f"  {number:>5}  {test.points:>4g}  {test.name}")
         total += test.points
-    console.print(f"  total  {total:g} points")
+    console.print(f"  total  {total:g} points"
+                  + (f"  (as {course.source} configures them)" if course.source else ""),
+                  highlight=False)
     return 0
 
 
@@ -151,8 +186,10 @@ def main(argv: list[str] | None = None) -> int:
                                      "NAME.json each, when grading several submissions)")
     g.add_argument("--request-timeout", type=float, default=60.0,
                    help="seconds for one request to the student's code (default 60)")
-    g.add_argument("--budget", type=float, default=600.0,
-                   help="seconds for one whole submission (default 600)")
+    g.add_argument("--budget", type=float, default=None,
+                   help="seconds for one whole submission (default: the course file's, or 600)")
+    g.add_argument("--course", default=None, help="the course file (default $RNNGRADE_COURSE, "
+                   "or course.toml beside the packages): points, parts, budget, due date")
     g.add_argument("--threads", type=int, default=1, help="torch threads in the worker")
     g.add_argument("--only", default="", help="grade only these parts: names or part "
                                               "numbers, comma-separated (e.g. LSTM,5)")
@@ -177,7 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--assignment", default=HOMEWORK.name,
                    help=f"the nbgrader assignment name (default {HOMEWORK.name})")
     g.set_defaults(func=cmd_grade)
+    r = sub.add_parser("report", help="rebuild a graded class's report.html, similarity.html "
+                                      "and feedback pages from its gradebook alone")
+    r.add_argument("outdir", help="the OUTDIR of `rnngrade grade CLASS --out OUTDIR`")
+    r.set_defaults(func=cmd_report)
     p = sub.add_parser("parts", help="list the homework's parts and the point table")
+    p.add_argument("--course", default=None, help="the course file (default $RNNGRADE_COURSE, "
+                   "or course.toml beside the packages)")
     p.set_defaults(func=cmd_parts)
     b = sub.add_parser("build", help="build the homework from its source: the otter student "
                                      "notebook, an nbgrader course, the filled notebook")

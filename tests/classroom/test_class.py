@@ -209,3 +209,23 @@ def test_nbgrader_write_back_from_the_command_shows_our_scores_through_nbgraders
                 want = sum(v for k, v in scores.items() if k.split(".")[0] == str(part))
                 assert nb.grades and gb.find_grade(f"test_q{part}", "rnn_lstm", "rnn_lstm",
                                                    key).score == pytest.approx(want, abs=1e-3)
+
+
+@pytest.mark.parametrize("layout", ["flat", "gradescope"])
+def test_the_class_report_is_written_with_the_grading_and_its_counts_are_the_gradebooks(
+        graded, klass, layout):
+    from .test_reports import check_report_counts
+
+    out, stdout = graded[layout]
+    assert "class report:" in stdout
+    for page in ["report.html", "similarity.html"] + [f"feedback/{k}.html"
+                                                     for k in klass.expected[layout]]:
+        assert (out / page).is_file(), page
+    before = (out / "report.html").read_text()
+    rebuilt = subprocess.run([sys.executable, "-m", "rnngrade", "report", str(out)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=900)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    assert (out / "report.html").read_text().count("<svg") == before.count("<svg") > 0
+    check_report_counts(out)
+    if layout == "flat":  # a failed part's mistake, named for the lecturer with who made it
+        assert "the gates in the order f, i, g, o" in before
