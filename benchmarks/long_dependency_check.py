@@ -29,10 +29,15 @@ DEFAULT = [ROOT / "examples/submissions/solution.py", ROOT / "examples/submissio
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--forget-bias", default=str(suites_long.FORGET_BIAS),
+                    help="the judge's initial forget-gate bias ('none': PyTorch's initialisation)")
     ap.add_argument("submissions", nargs="*", type=Path)
     args = ap.parse_args()
     seeds = [HIDDEN_SEED] + list(range(args.seeds))
-    print(f"seeds: the grader's ({HIDDEN_SEED}) and 0..{args.seeds - 1}; one thread\n")
+    suites_long.FORGET_BIAS = None if args.forget_bias.lower() == "none" else \
+        float(args.forget_bias)
+    print(f"seeds: the grader's ({HIDDEN_SEED}) and 0..{args.seeds - 1}; one thread; initial "
+          f"forget-gate bias {suites_long.FORGET_BIAS or 'as PyTorch initialises it'}\n")
     print("| submission | full credit | mean credit | median steps | worst steps | worst MSE "
           "| median s |\n|---|---|---|---|---|---|---|")
     for sub in args.submissions or DEFAULT:
@@ -49,7 +54,7 @@ def main() -> None:
                 (item,) = evaluate(case, reply)
                 credits.append(item.earned)
                 steps.append(reply.steps or 0)
-                mse, _ = suites_long.held_out_mse(reply.tensors, *case.judge.args) if reply.ok \
+                mse, _ = suites_long.held_out_mse(reply.tensors, *case.judge.args[:2]) if reply.ok \
                     else (float("nan"), None)
                 mses.append(mse)
         print(f"| {sub.name} | {sum(c == 1 for c in credits)}/{len(seeds)} "

@@ -134,7 +134,8 @@ def grade_class(args, console: Console) -> int:
 
     version = grader_version(load_course(args.course).source)
     workers = args.jobs or available_cores()
-    hidden = tuple(str(p.resolve()) for p in (path, outdir))
+    # the worker reads neither the class nor the output (a folder: tmpfs covers folders only)
+    hidden = tuple(str(p.resolve()) for p in (path if path.is_dir() else path.parent, outdir))
     with Gradebook(outdir / "gradebook.sqlite") as book:
         book.start_run(version, sys.argv)
         todo, skipped = plan(roster, book, version, args.regrade)

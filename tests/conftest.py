@@ -31,3 +31,28 @@ def built_homework(tmp_path_factory):
 
     root = Path(__file__).resolve().parents[1]
     return build(root / "assignments" / "rnn_lstm", tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture
+def nbgrader_course(built_homework, tmp_path):
+    """A copy of the built nbgrader course, and ``nbgrader(*args)``: runs ``nbgrader ARGS`` in
+    it (the venv's alembic on PATH, the notebook's experiments short), asserting it worked."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    course = tmp_path / "course"
+    shutil.copytree(built_homework.nbgrader, course)
+    env = {**os.environ, "RNNGRADE_FAST": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def nbgrader(*args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert "not recognized" not in proc.stderr, proc.stderr[-2000:]  # the config is current
+        return proc
+
+    return course, nbgrader

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -79,6 +79,7 @@ def test_every_score_in_grades_csv_is_the_single_submission_grade(graded, klass,
         assert got[key]["total"] == pytest.approx(sum(want.values()), abs=0.01)
         results = json.loads((out / "results" / f"{key}.json").read_text())
         assert results["score"] == pytest.approx(sum(want.values()), abs=1e-3)
+        assert "not hidden (/" not in results["output"]  # every folder the class lives in hid
 
 
 def test_layout_problems_are_reported_and_nothing_is_overwritten(graded, klass):
@@ -184,21 +185,15 @@ def test_the_dask_path_grades_the_class_with_the_same_scores(klass, tmp_path):
 
 
 def test_nbgrader_write_back_from_the_command_shows_our_scores_through_nbgraders_api(
-        graded, klass, built_homework, tmp_path):
+        graded, klass, nbgrader_course):
     """The TA's last step: the class already graded, ``--nbgrader COURSE`` writes the scores
     into the course's gradebook.db (the rerun grades nothing)."""
     api = pytest.importorskip("nbgrader.api", reason="nbgrader is in the 'assign' extra")
-    course = tmp_path / "course"
-    shutil.copytree(built_homework.nbgrader, course)
+    course, nbgrader = nbgrader_course
     shutil.copytree(klass.nbgrader / "submitted", course / "submitted")
-    env = {**os.environ, "RNNGRADE_FAST": "1",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    gen = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "rnn_lstm",
-                          "--force"], cwd=course, env=env, capture_output=True, text=True,
-                         timeout=900)
-    assert gen.returncode == 0, gen.stderr[-3000:]
+    nbgrader("generate_assignment", "rnn_lstm", "--force")
     out, _ = graded["nbgrader"]
-    proc = rnngrade(course, "--out", out, "--only", PARTS_1_6, "--nbgrader", course, env=env)
+    proc = rnngrade(course, "--out", out, "--only", PARTS_1_6, "--nbgrader", course)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "0 to grade, 10 already graded" in proc.stdout
     assert "10 student(s) written" in proc.stdout
