@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .course import Course, load as load_course
-from .judge import Budget, fresh_seed, grade, seed_result
+from .judge import Budget, grade
 from .results import GradeReport, failsafe_report, write_results
 from .sandbox import lock_down
 from .spec import Homework
@@ -67,10 +67,7 @@ def run(homework: Homework, root: Path = Path("/autograder"),
             lock_down([root / "source", root / "results"])
         metadata_path = root / "submission_metadata.json"
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
-        seed = fresh_seed()
-        report = grade(root / "submission", homework, Budget(total_s=budget_s),
-                       course.configure(homework.suites(seed)))
-        report.tests.append(seed_result(seed))
+        report = grade(root / "submission", homework, Budget(total_s=budget_s), course=course)
         note = late_note(metadata, course=course)
         if note:
             report.output = f"{note}\n\n{report.output}".strip()

@@ -18,6 +18,7 @@ from typing import Protocol
 import torch
 
 from . import dependencies, forbidden
+from .course import Course
 from .evaluation import error_message, evaluate, failed_items
 from .protocol import ErrorKind, Reply
 from .results import GradeReport, TestResult
@@ -190,9 +191,10 @@ def seed_result(seed: int) -> TestResult:
 
 def grade(path: Path, homework: Homework, budget: Budget = Budget(),
           suites: list[Suite] | None = None, seed: int | None = None,
-          hidden: tuple[Path, ...] = ()) -> GradeReport:
+          hidden: tuple[Path, ...] = (), course: Course = Course()) -> GradeReport:
     """Grade one submission file, folder or zip on ``suites``, or on the homework's suites drawn
-    from ``seed`` (a fresh one when None; recorded in a hidden staff test either way).
+    from ``seed`` (a fresh one when None; recorded in a hidden staff test either way) as
+    ``course`` configures them.
     ``hidden``: more folders the worker must not read (the class folder, the results).
     Exceptions of the grader itself propagate (the CLI turns them into a failsafe results.json)."""
     start = time.monotonic()
@@ -200,7 +202,7 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
     torch.set_num_threads(budget.threads)  # Gradescope's host may show many cores for 0.5 vCPU
     if suites is None:
         seed = fresh_seed() if seed is None else seed
-        suites = homework.suites(seed)
+        suites = course.configure(homework.suites(seed))
     blocked: dict[str, str] = {}
     notes: list[str] = []
     staff: list[str] = []
@@ -245,5 +247,6 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
                     dependencies.uses(module.source, module.local) if module is not None else {})
     if seed is not None:
         graded.tests.append(seed_result(seed))
+        graded.seed = seed
     graded.unreadable = unreadable
     return graded

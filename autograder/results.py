@@ -62,6 +62,7 @@ class GradeReport:
     isolation: str = ""  # which sandbox was in force
     failed: bool = False  # the grader itself failed
     unreadable: str = ""  # why the submission could not be read at all (nothing was graded)
+    seed: int | None = None  # the hidden cases' seed, when one was drawn
 
     def __post_init__(self):
         self.submission, self.output = clean(self.submission), clean(self.output)

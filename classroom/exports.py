@@ -4,7 +4,8 @@
 ``Email``, ``Total Score``: it matches on SID or email) followed by one column per test;
 ``grades_canvas.csv`` has Canvas's gradebook import columns (``Student``, ``ID``,
 ``SIS User ID``, ``SIS Login ID``, ``Section``, then the assignment's column). Scores are the
-gradebook's, rounded to 2 decimals as the terminal shows them.
+gradebook's, rounded to 2 decimals as the terminal shows them; a text cell that a spreadsheet
+would run as a formula is quoted.
 """
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ from pathlib import Path
 from autograder.results import write_results
 
 from .gradebook import Stored
+
+
+def text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading =, +, -, @ (or tab, carriage return)
+    would make Excel or Sheets run it as a formula (a file name or a name a student chose)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _atomic_csv(path: Path, rows: list[list]) -> None:
@@ -47,7 +54,7 @@ def grade_rows(stored: list[Stored]) -> list[list]:
                         + [f"{n} {name}" for n, name in columns]]
     for s in sorted(stored, key=lambda s: s.key):
         by_number = {t.number: t.score for t in s.report.tests}
-        rows.append([s.name, s.key, s.email, f"{s.report.score:.2f}", s.status]
+        rows.append([text(s.name), text(s.key), text(s.email), f"{s.report.score:.2f}", s.status]
                     + [f"{by_number[n]:.2f}" if n in by_number else "" for n, _ in columns])
     return rows
 
@@ -56,7 +63,7 @@ def canvas_rows(stored: list[Stored], assignment: str) -> list[list]:
     rows: list[list] = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]]
     for s in sorted(stored, key=lambda s: s.key):
         canvas_id = s.key if s.layout == "canvas" else ""
-        rows.append([s.name, canvas_id, "" if canvas_id else s.key, s.email, "",
+        rows.append([text(s.name), canvas_id, "" if canvas_id else text(s.key), text(s.email), "",
                      f"{s.report.score:.2f}"])
     return rows
 

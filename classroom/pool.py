@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from autograder.course import Course
 from autograder.results import GradeReport, failsafe_report
 
 
@@ -44,7 +45,7 @@ class Job:
     request_s: float = 60.0
     total_s: float = 600.0
     hidden: tuple[str, ...] = ()
-    course: str = ""  # the course file (empty: the default one)
+    course: Course = Course()  # the course file, read once by the coordinator
 
 
 def available_cores() -> int:

@@ -26,7 +26,8 @@ from classroom.pool import Job, available_cores, run_dask, run_local
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADER_CODE = ("autograder", "homework", "reference")
-PRELOAD = ("torch", "autograder.judge", "homework.rnn_lstm", "rnngrade.classgrade")
+PRELOAD = ("torch", "autograder.judge", "homework.rnn_lstm", "rnngrade.grading",
+           "rnngrade.classgrade")
 
 
 def grader_version(course_file: str = "") -> str:
@@ -43,34 +44,19 @@ def grader_version(course_file: str = "") -> str:
 
 def grade_job(job: Job) -> GradeReport:
     """One grading in a judge process (a pool process or a Dask worker)."""
-    from autograder import judge
-    from autograder.course import load as load_course
-    from homework.rnn_lstm import HOMEWORK
+    from autograder.judge import Budget
     from autograder.results import failsafe_report
-    import torch
+    from rnngrade.grading import grade_path
 
     start = time.monotonic()
+    budget = Budget(request_s=job.request_s, total_s=job.total_s, threads=job.threads)
     try:
-        torch.set_num_threads(job.threads)
-        seed = judge.fresh_seed() if job.seed is None else job.seed
-        wanted = {w.strip() for w in job.only.split(",") if w.strip()}
-        suites = [s for s in load_course(job.course or None).configure(HOMEWORK.suites(seed))
-                  if not wanted or s.target in wanted or str(s.part) in wanted]
-        budget = judge.Budget(request_s=job.request_s, total_s=job.total_s, threads=job.threads)
-        report = judge.grade(Path(job.path), HOMEWORK, budget, suites,
-                             hidden=tuple(Path(p) for p in job.hidden))
-        report.tests.append(judge.seed_result(seed))
+        report = grade_path(Path(job.path), budget, only=job.only, seed=job.seed,
+                            course=job.course, hidden=tuple(Path(p) for p in job.hidden))
     except Exception as e:  # the grader's own failure: a row all the same
         report = failsafe_report(job.key, e, time.monotonic() - start)
     report.submission = job.key
     return report
-
-
-def _seed_of(report: GradeReport) -> int | None:
-    for t in report.tests:
-        if t.number == "0.9" and "seed " in t.output:
-            return int(t.output.split("seed ", 1)[1].split(";")[0])
-    return None
 
 
 class Feed:
@@ -130,9 +116,7 @@ def grade_class(args, console: Console) -> int:
     path, outdir = Path(args.submission), Path(args.out)
     outdir.mkdir(parents=True, exist_ok=True)
     roster = collect(path, unpack=outdir / "unpacked" if path.suffix == ".zip" else None)
-    from autograder.course import load as load_course
-
-    version = grader_version(load_course(args.course).source)
+    version = grader_version(args.course.source)
     workers = args.jobs or available_cores()
     # the worker reads neither the class nor the output (a folder: tmpfs covers folders only)
     hidden = tuple(str(p.resolve()) for p in (path if path.is_dir() else path.parent, outdir))
@@ -147,9 +131,8 @@ def grade_class(args, console: Console) -> int:
                       + (f"; on the Dask cluster at {args.dask}" if args.dask else ""),
                       highlight=False)
         entries = {e.key: (e, digest) for e, digest in todo}
-        course = str(Path(args.course).resolve()) if args.course else ""
         jobs = [Job(e.key, str(e.path), args.seed, args.only, args.threads,
-                    args.request_timeout, args.budget, hidden, course) for e, _ in todo]
+                    args.request_timeout, args.budget, hidden, args.course) for e, _ in todo]
         results = run_dask(jobs, grade_job, args.dask) if args.dask else \
             run_local(jobs, grade_job, workers, PRELOAD)
         with Feed(console, len(jobs), args.details) as feed:
@@ -157,7 +140,7 @@ def grade_class(args, console: Console) -> int:
                 e, digest = entries[job.key]
                 book.store(key=e.key, name=e.name, email=e.email, layout=e.layout,
                            path=str(e.path), content_hash=digest, grader_version=version,
-                           seed=_seed_of(report), started_at=time.time() - report.execution_time,
+                           seed=report.seed, started_at=time.time() - report.execution_time,
                            wall_s=report.execution_time, report=report)
                 feed.done(report)
         stored = [book.stored(e.key) for e in roster.entries]

@@ -27,33 +27,32 @@ from autograder.spec import numbered
 from autograder.submission import submissions_in
 from homework.rnn_lstm import HOMEWORK
 
-def selected_suites(only: str, threads: int, seed: int, course: str | None = None) -> list:
-    """The hidden cases drawn from ``seed`` (about 0.3 s), as the course file configures them:
-    ``--only`` names or part numbers."""
-    import torch
-
-    from autograder.course import load
-
-    torch.set_num_threads(threads)  # before the hidden cases are built
-    wanted = {w.strip() for w in only.split(",") if w.strip()}
-    return [s for s in load(course).configure(HOMEWORK.suites(seed))
-            if not wanted or s.target in wanted or str(s.part) in wanted]
-
-
 def grade_one(path: Path, budget, console: Console, args, hidden: tuple) -> GradeReport:
     """One submission, on cases from ``--seed`` or a fresh seed of its own."""
-    from autograder import judge
+    from rnngrade.grading import grade_path
 
     start = time.monotonic()
     try:
-        seed = judge.fresh_seed() if args.seed is None else args.seed
-        suites = selected_suites(args.only, args.threads, seed, args.course)
-        report = judge.grade(path, HOMEWORK, budget, suites, hidden=hidden)
-        report.tests.append(judge.seed_result(seed))
-        return report
+        return grade_path(path, budget, only=args.only, seed=args.seed, course=args.course,
+                          hidden=hidden)
     except Exception as e:  # the grader's own failure: a valid results.json all the same
         console.print(f"[red]autograder error on {path.name}: {type(e).__name__}: {e}[/]")
         return failsafe_report(path.name, e, time.monotonic() - start)
+
+
+def load_course(args) -> bool:
+    """``args.course`` read (and its points checked against the tests) into a ``Course``;
+    False, with the reason printed, when it cannot be used."""
+    from autograder.course import CourseError, load
+
+    try:
+        args.course = load(args.course)
+        if args.course.points:  # test numbers are known only from the suites
+            args.course.configure(HOMEWORK.suites(HOMEWORK.seed))
+    except CourseError as e:
+        print(f"rnngrade: {e}", file=sys.stderr)
+        return False
+    return True
 
 
 def result_names(paths: list[Path]) -> dict[Path, str]:
@@ -63,15 +62,11 @@ def result_names(paths: list[Path]) -> dict[Path, str]:
 
 
 def cmd_grade(args) -> int:
-    from autograder.course import CourseError, load
     from autograder.judge import Budget
 
-    try:
-        course = load(args.course)
-    except CourseError as e:
-        print(f"rnngrade: {e}", file=sys.stderr)
+    if not load_course(args):
         return 2
-    args.budget = args.budget or course.budget_s or 600.0
+    args.budget = args.budget or args.course.budget_s or 600.0
 
     console = Console(stderr=False, width=args.width or (None if sys.stdout.isatty() else 120))
     path = Path(args.submission)
@@ -127,13 +122,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_parts(args) -> int:
-    from autograder.course import CourseError, load
-
-    try:
-        course = load(args.course)
-    except CourseError as e:
-        print(f"rnngrade: {e}", file=sys.stderr)
+    if not load_course(args):
         return 2
+    course = args.course
     console = Console(width=args.width)
     for part in HOMEWORK.parts:
         console.print(f"Part {part.number}: {part.title} ({', '.join(part.names)})")

@@ -90,3 +90,13 @@ def test_rnngrade_parts_shows_the_configured_table(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "7.1    10" in proc.stdout and "4.3" not in proc.stdout
     assert f"total  10 points  (as {path} configures them)" in proc.stdout
+
+
+def test_a_course_file_naming_an_unknown_test_stops_the_grading_before_it_starts(tmp_path):
+    path = course_file(tmp_path, '[points]\n"9.9" = 1\n')
+    proc = subprocess.run([sys.executable, "-m", "rnngrade", "grade",
+                           str(ROOT / "examples" / "submissions" / "solution.py"), "--course",
+                           str(path), "--results", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 2 and "names 9.9, which no test has" in proc.stderr
+    assert not (tmp_path / "r.json").exists()  # nothing was graded

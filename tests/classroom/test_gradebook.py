@@ -97,6 +97,17 @@ def test_grades_csv_has_one_row_per_student_and_one_column_per_scored_test(tmp_p
     assert (tmp_path / "results" / "alice.json").is_file()
 
 
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)"])
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp_path, name):
+    with Gradebook(tmp_path / "g.sqlite") as book:
+        store(book, "+1+1", name=name)
+        written = export(book.all(), tmp_path)
+    for path in written:
+        cells = [c for row in csv.reader(open(path)) for c in row]
+        assert f"'{name}" in cells and name not in cells
+        assert not any(c[:1] in "=+-@" for c in cells if c), cells
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"cpu.max": "150000 100000\n"}, 1.5),
     ({"cpu.max": "max 100000\n"}, None),
