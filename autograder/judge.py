@@ -22,7 +22,7 @@ from .course import Course
 from .evaluation import error_message, evaluate, failed_items
 from .protocol import ErrorKind, Reply
 from .results import GradeReport, TestResult
-from .sandbox import Sandbox
+from .sandbox import Sandbox, warm_up
 from .scoring import score
 from .spec import CaseResult, Homework, Suite, SuiteResult, numbered
 from .submission import SubmissionError, build_module
@@ -198,6 +198,7 @@ def grade(path: Path, homework: Homework, budget: Budget = Budget(),
     ``hidden``: more folders the worker must not read (the class folder, the results).
     Exceptions of the grader itself propagate (the CLI turns them into a failsafe results.json)."""
     start = time.monotonic()
+    warm_up()  # before any hidden input exists
     deadline = start + budget.total_s
     torch.set_num_threads(budget.threads)  # Gradescope's host may show many cores for 0.5 vCPU
     if suites is None:

@@ -33,7 +33,7 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
-from . import confine, elsewhere, protocol, running, training, worker
+from . import confine, protocol, spawner, worker
 from .processes import harden_judge, kill_orphans, kill_user_processes, remove_files_of
 from .protocol import ErrorKind, Hello, ProtocolError, Reply
 
@@ -166,6 +166,16 @@ def hidden_paths(hidden, python: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(p) for p in out if not any(q in p.parents for q in out)))
 
 
+def worker_python() -> str:
+    return os.environ.get("RNNGRADE_WORKER_PYTHON") or sys.executable
+
+
+def warm_up() -> None:
+    """Start the warm process that forks workers (``spawner.py``), to import torch while the
+    judge prepares its cases."""
+    spawner.warm_up(worker_python())
+
+
 class Sandbox:
     """One worker at a time over one student module; restarted fresh after any failure."""
 
@@ -183,11 +193,11 @@ class Sandbox:
         self.skip, self.threads = [list(x) for x in skip], threads
         self.definitions_only = False  # set when running every statement did not finish
         self.notes: list[str] = []
-        self.python = python or os.environ.get("RNNGRADE_WORKER_PYTHON") or sys.executable
+        self.python = python or worker_python()
         self.root = os.geteuid() == 0
         self.isolation = Isolation(user=SANDBOX_USER if self.root else None)
         self.private = Path(tempfile.mkdtemp(prefix="rnngrade-judge-"))  # 0700, judge only
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen | spawner.Forked | None = None
         self.hello = Hello(False)
         self.final_output = ""
         self.starts = 0
@@ -226,14 +236,12 @@ class Sandbox:
         (work / worker.CELLS_FILE).write_text(json.dumps(
             {"cells": self.cells, "skip": self.skip, "definitions_only": self.definitions_only,
              "modules": self.modules}))
-        for module in (worker, confine, protocol, running, training, elsewhere):
-            shutil.copy(Path(module.__file__), work / Path(module.__file__).name)
+        spawner.copy_sandbox_side(work)  # used when the worker starts from scratch
         self.work, self.log_path = work, self.private / f"output-{self.starts}.log"
         log = open(self.log_path, "wb")
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        config = {"request_fd": req_r, "reply_fd": rep_w, "limits": dict(LIMITS),
-                  "threads": self.threads}
+        config = {"limits": dict(LIMITS), "threads": self.threads}
         # the worker hides them itself; never "/", the scratch folders it makes private anyway,
         # or a folder holding its own
         config["hide"] = [] if self.modes else [
@@ -248,10 +256,7 @@ class Sandbox:
         env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8",
                "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
         try:
-            self.proc = subprocess.Popen(
-                [self.python, "-I", "worker.py", json.dumps(config)], cwd=work, env=env,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(req_r, rep_w),
-                start_new_session=True)
+            self.proc = spawner.spawn(self.python, work, env, config, req_r, rep_w, log.fileno())
         finally:
             os.close(req_r), os.close(rep_w), log.close()
         self.req_w, self.rep_r = req_w, rep_r
@@ -287,7 +292,7 @@ class Sandbox:
         self.proc.wait()
         Sandbox.workers.discard(self.proc.pid)
         if not self.root:  # its orphaned descendants, reparented to the judge (a subreaper)
-            kill_orphans(keep=Sandbox.workers)
+            kill_orphans(keep=Sandbox.workers | spawner.pids())
         self.proc = None
         shutil.rmtree(self.work, ignore_errors=True)
 

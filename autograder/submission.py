@@ -176,9 +176,11 @@ def notebook_cells(path: Path) -> tuple[list[tuple[int, str]], dict[str, int], l
         if ours.get("role") == "answer" and ours.get("part"):
             answers[ours["part"]] = number
         cells.append((number, cell.source))
+    # otter's cells (its import, grader.check, the export) are never the student's code: run,
+    # they would import otter, pandas and IPython in the worker (1.8 s) and fail there
+    plumbing = [n for n, src in cells if is_otter_plumbing(src)]
+    cells = [(n, src) for n, src in cells if n not in plumbing]
     if not tagged:
-        plumbing = [n for n, src in cells if is_otter_plumbing(src)]
-        cells = [(n, src) for n, src in cells if n not in plumbing]
         notes.append("this notebook has no rnngrade metadata (was it re-created?): graded from "
                      "all its code cells" + (f", except otter's {len(plumbing)} cells of public "
                                              "checks and export" if plumbing else ""))

@@ -33,9 +33,13 @@ def io_uring():
     return "denied" if fd < 0 and ctypes.get_errno() in (errno.EPERM, errno.ENOSYS) else "made"
 def forge():
     import json, struct
-    config = json.loads(open("/proc/self/cmdline").read().split(chr(0))[3])
+    def writes_to_a_pipe(fd):  # the reply pipe: the only pipe this process writes to
+        flags = int(open(f"/proc/self/fdinfo/{fd}").read().split("flags:")[1].split()[0], 8)
+        return os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:") and flags & 3 == 1
+    reply_fd = next(fd for fd in map(int, os.listdir("/proc/self/fd")) if fd > 2
+                    and os.path.exists(f"/proc/self/fd/{fd}") and writes_to_a_pipe(fd))
     head = json.dumps({"id": 999, "ok": True, "outputs": {"v": 1000}}).encode()
-    os.write(config["reply_fd"], struct.pack("<I", len(head)) + head + struct.pack("<Q", 0))
+    os.write(reply_fd, struct.pack("<I", len(head)) + head + struct.pack("<Q", 0))
     return 1
 def big():
     return torch.zeros(4 << 20)
@@ -304,6 +308,8 @@ def test_a_daemon_whose_leader_thread_exits_does_not_outlive_the_sandbox():
     if os.geteuid() == 0:
         assert live_processes(reply.outputs["v"]) == []
     else:
+        from autograder import spawner
         from autograder.processes import _children
 
-        assert [p for p in _children(os.getpid()) if p not in Sandbox.workers] == []
+        keep = Sandbox.workers | spawner.pids()  # the warm process is the judge's own child
+        assert [p for p in _children(os.getpid()) if p not in keep] == []

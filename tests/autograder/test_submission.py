@@ -67,6 +67,22 @@ def test_notebook_uses_answer_cells_and_skips_test_cells(tmp_path):
     assert module.notes == []
 
 
+def test_otters_cells_in_a_tagged_notebook_are_not_run(tmp_path):
+    """otter's init cell, its checks and its export carry no metadata of ours; run, they would
+    import otter in the worker and fail there, a note each."""
+    nb = notebook(tmp_path / "hw.ipynb", [
+        ('# Initialize Otter\nimport otter\ngrader = otter.Notebook("hw.ipynb")', {}),
+        ("class LSTMCell:\n    pass", ANSWER),
+        ('grader.check("q4")', {}),
+        ("def my_helper():\n    return 2", {}),  # a cell the student added: kept
+        ('# Save your notebook first\ngrader.export(pdf=False)', {}),
+    ])
+    module = build_module(nb, tmp_path)
+    assert "otter" not in module.source and "grader" not in module.source
+    assert "def my_helper" in module.source and module.notes == []
+    assert [c.label.split("(")[-1] for c in module.cells] == ["code cell 2)", "code cell 4)"]
+
+
 def test_notebook_without_metadata_grades_from_all_code_cells(tmp_path):
     nb = notebook(tmp_path / "hw.ipynb", [("def a():\n    return 1", {}),
                                           ("def b():\n    return 2", {})])
