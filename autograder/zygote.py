@@ -17,6 +17,7 @@ Control channel (the fd given as its argument, a ``SOCK_SEQPACKET`` Unix socket;
         -> {"pid": N}          the child's request and reply fds replace the config's
     {"op": "wait", "pid": N, "timeout": SECONDS | null}
         -> {"code": C | null}  as ``subprocess``: -SIGNAL when killed; null if still running
+    {"op": "warm"} -> {"imported": [...]}   what ``warm(deep=True)`` imports (many to come)
 
 The zygote reaps a child only when asked, so a pid the judge kills is never a reused one.
 End of file on the socket (the judge is gone): the zygote exits. Standard library, torch and
@@ -42,10 +43,11 @@ def _prctl_dumpable(on: bool) -> None:
         pass
 
 
-def warm(worker) -> None:
-    """Import what a worker's first requests import, without starting a thread or touching a
-    GPU (a forked child could use neither): torch, safetensors, pyseccomp, and sympy and
-    ``torch._dynamo`` through a tiny backward and a tiny meta-device product."""
+def warm(worker, deep: bool) -> None:
+    """Import what every worker imports, without starting a thread or touching a GPU (a forked
+    child could use neither): torch, safetensors, pyseccomp. ``deep`` (the zygote will serve
+    many gradings): also what a worker's first backward and first meta-device call import,
+    sympy and ``torch._dynamo`` (1.3 CPU-s, wasted on one grading that does not need them)."""
     import torch
     import safetensors.torch  # noqa: F401
 
@@ -54,6 +56,8 @@ def warm(worker) -> None:
     except ImportError:
         pass
     torch.set_num_threads(1)  # no parallel region, so no OpenMP pool a child would inherit
+    if not deep:
+        return
     x = torch.randn(3, 2, requires_grad=True)
     y = (x * 2).tanh()
     torch.autograd.backward([y], [torch.ones_like(y)])
@@ -117,7 +121,7 @@ def main() -> None:
     import worker  # the siblings, loaded as the worker loads them in its own folder
 
     sys.path.remove(here)
-    warm(worker)
+    warm(worker, deep="--deep" in sys.argv)
     sock = socket.socket(fileno=int(sys.argv[1]))
     os.chdir("/")
     while True:
@@ -136,6 +140,9 @@ def main() -> None:
             for fd in fds:
                 os.close(fd)
             answer = {"pid": pid}
+        elif message["op"] == "warm":
+            warm(worker, deep=True)
+            answer = {"imported": [m for m in ("sympy", "torch._dynamo") if m in sys.modules]}
         else:
             answer = {"code": wait(int(message["pid"]), message.get("timeout"))}
         sock.send(json.dumps(answer).encode())

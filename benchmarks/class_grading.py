@@ -9,7 +9,9 @@ figure is measured in this one run, on this machine:
 - **before**: ``rnngrade grade FILE`` once per submission, one after another (a fresh
   interpreter, torch import and judge start for each, as a shell loop over the class does);
 - **after, 1 / 2 workers**: ``rnngrade grade CLASS --out OUT --jobs 1 / 2`` (forkserver judge
-  processes that imported torch once);
+  processes that imported torch once), each sandboxed worker forked by the warm process
+  (``autograder/spawner.py``) and, on 1 worker, started from scratch (``RNNGRADE_ZYGOTE=0``);
+- CPU seconds: every process of a run together (its own cgroup, ``measure.py``);
 - **fixed cost**: the same three with ``--only 1`` (Part 1 only: almost all of it is the
   per-submission start). The "after" runs include writing the reports (similarity, class
   report, feedback pages) at the end, as a TA's run does.
@@ -26,20 +28,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import measure
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "examples" / "submissions" / "solution.py"
 CLI = [sys.executable, "-m", "rnngrade", "grade"]
 
 
-def timed(cmd: list[str]) -> float:
-    """Wall seconds of ``cmd``."""
-    start = time.monotonic()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   cwd=ROOT)
-    return time.monotonic() - start
+def timed(cmd: list[str], **env: str) -> tuple[float, float]:
+    """Wall and CPU seconds of ``cmd`` (every process of it: ``measure.run``)."""
+    usage = measure.run(cmd, env={**os.environ, **env}, cwd=ROOT)
+    if usage.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {usage.returncode}")
+    return usage.wall_s, usage.cpu_s
 
 
 def make_class(folder: Path, n: int) -> list[Path]:
@@ -47,15 +50,19 @@ def make_class(folder: Path, n: int) -> list[Path]:
     return [Path(shutil.copy(SOLUTION, folder / f"student{i:03d}.py")) for i in range(n)]
 
 
-def side_by_side(n: int, only: str, tmp: Path) -> dict[str, float]:
+def side_by_side(n: int, only: str, tmp: Path) -> dict[str, tuple[float, float]]:
     files = make_class(tmp / f"class{only or 'all'}", n)
     extra = ["--only", only] if only else []
-    rows = {"before: one process per submission": sum(
-        timed(CLI + [str(f), "--quiet"] + extra) for f in files)}
-    for jobs in (1, 2):
-        out = tmp / f"out{only or 'all'}{jobs}"
-        rows[f"after: the pool, {jobs} worker{'s' if jobs > 1 else ''}"] = timed(
-            CLI + [str(files[0].parent), "--out", str(out), "--jobs", str(jobs)] + extra)
+    loop = [timed(CLI + [str(f), "--quiet"] + extra) for f in files]
+    rows = {"before: one process per submission": (sum(w for w, _ in loop),
+                                                   sum(c for _, c in loop))}
+    runs = [(1, "0", "workers started from scratch"), (1, "1", "workers forked"),
+            (2, "1", "workers forked")]
+    for jobs, zygote, how in runs:
+        out = tmp / f"out{only or 'all'}{jobs}{zygote}"
+        rows[f"after: the pool, {jobs} worker{'s' if jobs > 1 else ''}, {how}"] = timed(
+            CLI + [str(files[0].parent), "--out", str(out), "--jobs", str(jobs)] + extra,
+            RNNGRADE_ZYGOTE=zygote)
     return rows
 
 
@@ -99,13 +106,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rnngrade-bench-") as tmp:
         for only, title in (("", "whole grading (Parts 1-7)"), ("1", "fixed cost (`--only 1`)")):
             rows = side_by_side(args.n, only, Path(tmp))
-            base_wall = rows["after: the pool, 1 worker"]
-            before_wall = rows["before: one process per submission"]
-            lines += [f"## {title}", "", "| how | wall s | per submission s | "
-                      "speed-up over 1 worker | over one process each |", "|---|---|---|---|---|"]
-            for name, wall in rows.items():
-                lines.append(f"| {name} | {wall:.1f} | {wall / args.n:.2f} | "
-                             f"{base_wall / wall:.2f}x | {before_wall / wall:.2f}x |")
+            base_wall = rows["after: the pool, 1 worker, workers forked"][0]
+            before_wall = rows["before: one process per submission"][0]
+            lines += [f"## {title}", "", "| how | wall s | per submission s | CPU s per "
+                      "submission | speed-up over 1 worker | over one process each |",
+                      "|---|---|---|---|---|---|"]
+            for name, (wall, cpu) in rows.items():
+                lines.append(f"| {name} | {wall:.1f} | {wall / args.n:.2f} | {cpu / args.n:.2f} "
+                             f"| {base_wall / wall:.2f}x | {before_wall / wall:.2f}x |")
             lines.append("")
             print("\n".join(lines[-len(rows) - 4:]), flush=True)
     lines += ["## memory", "", cgroup_peak(), ""]

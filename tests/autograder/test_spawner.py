@@ -181,3 +181,10 @@ def test_the_zygote_reports_a_killed_workers_signal_as_subprocess_does():
         os.killpg(proc.pid, signal.SIGKILL)
         assert proc.wait() == -signal.SIGKILL
 
+
+
+def test_a_warm_process_for_many_gradings_imports_what_first_requests_need():
+    z = spawner.warm_up(sys.executable)
+    assert z is not None
+    assert z.call({"op": "warm"})["imported"] == ["sympy", "torch._dynamo"]
+    assert spawner.warm_up(sys.executable, deep=True) is z and z.deep
