@@ -25,8 +25,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import nbformat
+import yaml
 
 from autograder.submission import SKIPPED_ROLES
 
@@ -93,11 +95,33 @@ def polish_student(nb: nbformat.NotebookNode, name: str, digest: str) -> nbforma
     return nb
 
 
-def build(assignment: Path, out: Path) -> Built:
-    """Build the student notebook, the nbgrader course and the instructor notebook into ``out``."""
+def set_points(master: nbformat.NotebookNode, points: Mapping[str, float]) -> None:
+    """Give otter's questions (``# BEGIN QUESTION`` cells) the points a course configures, by
+    question name; a name no question has is an error."""
+    seen = set()
+    for cell in master.cells:
+        lines = cell.source.strip().splitlines()
+        if cell.cell_type != "raw" or not lines or lines[0].strip() != "# BEGIN QUESTION":
+            continue
+        config = yaml.safe_load("\n".join(lines[1:])) or {}
+        if config.get("name") in points:
+            seen.add(config["name"])
+            value = float(points[config["name"]])
+            if value != config.get("points"):
+                config["points"] = int(value) if value.is_integer() else value
+                cell.source = "# BEGIN QUESTION\n" + yaml.safe_dump(config, sort_keys=False)
+    unknown = sorted(set(points) - seen)
+    if unknown:
+        raise BuildError(f"no question named {', '.join(unknown)} in the source")
+
+
+def build(assignment: Path, out: Path, points: Mapping[str, float] | None = None) -> Built:
+    """Build the student notebook, the nbgrader course and the instructor notebook into ``out``;
+    ``points``: question name -> points, to replace the source's (from the course file)."""
     assignment, name = assignment.resolve(), assignment.resolve().name
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in source_files(assignment))).hexdigest()
     master = read_master(assignment)
+    set_points(master, points or {})
     if not answer_cells(master):
         raise BuildError(f"{assignment} has no answer cells "
                          '(cells marked rnngrade={"role": "answer", "part": ...})')

@@ -7,6 +7,8 @@ point table).
     budget_s = 600                    # one whole submission (Gradescope: 480 unless set)
     [points]
     "4.7" = 8                         # a test's points, by its number; unlisted tests keep theirs
+    [homework]
+    part7_max_steps = 1500            # a homework's own settings (``rnngrade parts`` lists them)
     [policy]
     due = "2026-12-15T23:59:00-08:00" # ISO 8601 with a time zone ("": Gradescope's own due date)
     late = "10% off per day late"     # shown to a student whose submission came after it
@@ -28,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 (Gradescope's Ubuntu 22.04)
     import tomli as tomllib
 
-from .spec import Suite, numbered
+from .spec import Homework, SettingError, Suite, numbered
 
 DEFAULT = Path(__file__).resolve().parents[1] / "course.toml"
 
@@ -45,6 +47,28 @@ class Course:
     due: str = ""
     late: str = ""
     source: str = ""  # the file read, for messages
+    settings: tuple[tuple[str, object], ...] = ()  # [homework], checked against the homework
+
+    def values(self, homework: Homework) -> dict[str, float | int]:
+        """The ``[homework]`` table, every name and value checked against ``homework``."""
+        known = {s.name: s for s in homework.settings}
+        unknown = sorted(set(dict(self.settings)) - set(known))
+        if unknown:
+            raise CourseError(f"{self.source}: [homework] sets {', '.join(unknown)}, which "
+                              f"{homework.name} does not have (it has "
+                              f"{', '.join(known) or 'none'}: rnngrade parts lists them)")
+        try:
+            return {name: known[name].check(value) for name, value in self.settings}
+        except SettingError as e:
+            raise CourseError(f"{self.source} [homework]: {e}") from None
+
+    def suites(self, homework: Homework, seed: int) -> list[Suite]:
+        """The homework's suites from ``seed`` with this course's settings, parts and points."""
+        try:
+            suites = homework.suites(seed, **self.values(homework))
+        except SettingError as e:  # settings that cannot go together
+            raise CourseError(f"{self.source} [homework]: {e}") from None
+        return self.configure(suites)
 
     def configure(self, suites: list[Suite]) -> list[Suite]:
         """``suites`` with only the configured parts, each test at its configured points."""
@@ -91,5 +115,8 @@ def load(path: Path | str | None = None) -> Course:
     for key in ("due", "late"):
         if not isinstance(policy.get(key, ""), str):
             raise CourseError(f"{where}: [policy] {key} must be a string")
+    settings = data.get("homework", {})
+    if not isinstance(settings, dict):
+        raise CourseError(f"{where}: [homework] must be a table of name = value")
     return Course(tuple(parts), points, budget, policy.get("due", ""), policy.get("late", ""),
-                  where)
+                  where, tuple(settings.items()))

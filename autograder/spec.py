@@ -135,8 +135,35 @@ class Homework:
     name: str
     parts: tuple[Part, ...]
     seed: int  # the hidden cases' seed
-    suites: Callable[[int], list[Suite]]  # seed -> every suite, in order
+    suites: Callable[..., list[Suite]]  # (seed, **settings) -> every suite, in order
     hidden: tuple[Path, ...] = ()  # folders the worker must not read (the homework, reference/)
+    settings: tuple[Setting, ...] = ()  # what a course file's [homework] table may set
+
+
+class SettingError(ValueError):
+    """A course file's value for a homework setting that cannot be used, in words."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A number of the homework's that a course file may set (its ``[homework]`` table), passed
+    to ``Homework.suites`` by name."""
+
+    name: str
+    default: float
+    help: str
+    low: float = 0.0  # the allowed range, both ends included
+    high: float = float("inf")
+    integer: bool = False
+
+    def check(self, value) -> float | int:
+        """``value`` if allowed, else ``SettingError`` saying what is."""
+        kind = "a whole number" if self.integer else "a number"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                (self.integer and value != int(value)) or not self.low <= value <= self.high:
+            raise SettingError(f"{self.name} must be {kind} from {self.low:g} to {self.high:g} "
+                             f"({self.help}), not {value!r}")
+        return int(value) if self.integer else float(value)
 
 
 def numbered(suites: list[Suite]) -> list[tuple[Suite, Test, str]]:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import unzip
+
 MAX_SOURCE = 2 << 20  # characters of student code we are willing to read
 MAX_ZIP_ENTRIES = 2000  # names in an uploaded zip (a notebook, a PDF, an otter log...)
 MAX_EXTRACTED = 16 << 20  # bytes extracted from a zip, all files together
@@ -129,32 +131,16 @@ def _refuse_links(folder: Path) -> None:
 def extract_zip(path: Path, into: Path) -> Path:
     """Extract only notebooks and .py files, refusing paths that escape ``into``, links, and
     zips that would write more than ``MAX_EXTRACTED`` bytes (counted, not believed)."""
-    with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES:
-            raise SubmissionError(f"{path.name} holds {len(infos)} files (at most "
-                                  f"{MAX_ZIP_ENTRIES}); submit the notebook, or the zip its "
-                                  "export cell makes")
-        left = MAX_EXTRACTED
-        for info in infos:
-            name = Path(info.filename)
-            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
-            if info.is_dir() or is_link or name.is_absolute() or ".." in name.parts:
-                continue
-            if name.suffix not in (".ipynb", ".py"):
-                continue
-            cap = min(left, MAX_SOURCE * 4)
-            data = b""
-            if info.file_size <= cap:
-                with zf.open(info) as f:
-                    data = f.read(cap + 1)  # the declared size may lie
-            if info.file_size > cap or len(data) > cap:
-                raise SubmissionError(f"{path.name} expands to more than "
-                                      f"{MAX_EXTRACTED >> 20} MiB; submit the notebook itself")
-            left -= len(data)
-            target = into / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+    try:
+        unzip.extract(path, into, max_entries=MAX_ZIP_ENTRIES, max_bytes=MAX_EXTRACTED,
+                      max_file=MAX_SOURCE * 4, keep=lambda name: name.suffix in (".ipynb", ".py"))
+    except unzip.TooManyEntries as e:
+        raise SubmissionError(f"{path.name} holds {e.count} files (at most "
+                              f"{MAX_ZIP_ENTRIES}); submit the notebook, or the zip its "
+                              "export cell makes") from None
+    except unzip.TooLarge:
+        raise SubmissionError(f"{path.name} expands to more than "
+                              f"{MAX_EXTRACTED >> 20} MiB; submit the notebook itself") from None
     return into
 
 

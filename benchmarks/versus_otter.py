@@ -94,6 +94,8 @@ def main() -> None:
         for title, cmd, extra, per in cases:
             runs = []
             for _ in range(1 if "full length" in title else args.repeat):
+                if "--out" in cmd:  # a fresh class folder each time, or the rerun resumes
+                    shutil.rmtree(cmd[cmd.index("--out") + 1], ignore_errors=True)
                 usage = measure.run(cmd, env={**env, **extra}, cwd=ROOT)
                 if usage.returncode != 0:
                     raise SystemExit(f"{title}: exit {usage.returncode}\n{usage.stdout[-2000:]}")

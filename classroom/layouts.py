@@ -22,6 +22,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import unzip
+
 SUFFIXES = (".ipynb", ".py", ".zip")
 CANVAS = re.compile(r"^(?P<name>[a-z]+)_(?:late_)?(?P<id>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
@@ -91,24 +93,12 @@ def unpack_export(path: Path, into: Path) -> Path:
     if into.exists():
         shutil.rmtree(into)
     into.mkdir(parents=True)
-    left = MAX_EXPORT_BYTES
-    with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_EXPORT_ENTRIES:
-            raise ValueError(f"{path.name} holds {len(infos)} files: not a class export")
-        for info in infos:
-            name = Path(info.filename)
-            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
-            if info.is_dir() or is_link or name.is_absolute() or ".." in name.parts:
-                continue
-            target = into / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as dst:
-                while block := src.read(1 << 20):
-                    left -= len(block)
-                    if left < 0:
-                        raise ValueError(f"{path.name} expands to more than 8 GiB")
-                    dst.write(block)
+    try:
+        unzip.extract(path, into, max_entries=MAX_EXPORT_ENTRIES, max_bytes=MAX_EXPORT_BYTES)
+    except unzip.TooManyEntries as e:
+        raise ValueError(f"{path.name} holds {e.count} files: not a class export") from None
+    except unzip.TooLarge:
+        raise ValueError(f"{path.name} expands to more than 8 GiB") from None
     return into
 
 

@@ -27,7 +27,7 @@ from autograder.results import (GradeReport, failsafe_report, print_report, prin
                                 write_results)
 from autograder.spec import numbered
 from autograder.submission import submissions_in
-from homework.rnn_lstm import HOMEWORK
+from homework.rnn_lstm import HOMEWORK, QUESTIONS
 
 def grade_one(path: Path, budget, console: Console, args, hidden: tuple) -> GradeReport:
     """One submission, on cases from ``--seed`` or a fresh seed of its own."""
@@ -49,8 +49,8 @@ def load_course(args) -> bool:
 
     try:
         args.course = load(args.course)
-        if args.course.points:  # test numbers are known only from the suites
-            args.course.configure(HOMEWORK.suites(HOMEWORK.seed))
+        if args.course.points or args.course.settings:  # checked against the suites
+            args.course.suites(HOMEWORK, HOMEWORK.seed)
     except CourseError as e:
         print(f"rnngrade: {e}", file=sys.stderr)
         return False
@@ -132,20 +132,39 @@ def cmd_parts(args) -> int:
         console.print(f"Part {part.number}: {part.title} ({', '.join(part.names)})")
     console.print()
     total = 0.0
-    for _, test, number in numbered(course.configure(HOMEWORK.suites(HOMEWORK.seed))):
+    for _, test, number in numbered(course.suites(HOMEWORK, HOMEWORK.seed)):
         console.print(f"  {number:>5}  {test.points:>4g}  {test.name}")
         total += test.points
     console.print(f"  total  {total:g} points"
                   + (f"  (as {course.source} configures them)" if course.source else ""),
                   highlight=False)
+    values = course.values(HOMEWORK)
+    if HOMEWORK.settings:
+        console.print("\nSettings a course file's [homework] table may change:")
+    for setting in HOMEWORK.settings:
+        value = values.get(setting.name, setting.default)
+        console.print(f"  {setting.name} = {value:g}"
+                      + ("" if setting.name not in values else f"  (default {setting.default:g})")
+                      + f"  # {setting.help}", highlight=False, markup=False)
     return 0
+
+
+def question_points(course) -> dict[str, float]:
+    """Each notebook question's points: its part's hidden tests, as ``course`` configures them
+    (a part the course leaves out: 0)."""
+    per_part: dict[int, float] = {}
+    for suite in course.suites(HOMEWORK, HOMEWORK.seed):
+        per_part[suite.part] = per_part.get(suite.part, 0.0) + sum(t.points for t in suite.tests)
+    return {q: per_part.get(part, 0.0) for q, part in QUESTIONS.items()}
 
 
 def cmd_build(args) -> int:
     from authoring.build import BuildError, build
 
+    if not load_course(args):
+        return 2
     try:
-        built = build(Path(args.assignment), Path(args.out))
+        built = build(Path(args.assignment), Path(args.out), question_points(args.course))
     except BuildError as e:
         print(f"rnngrade build: {e}", file=sys.stderr)
         return 1
@@ -219,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "notebook, an nbgrader course, the filled notebook")
     b.add_argument("assignment", help="the assignment folder, e.g. assignments/rnn_lstm")
     b.add_argument("--out", default="dist", help="output folder (default dist)")
+    b.add_argument("--course", default=None, help="the course file whose points the notebook's "
+                   "questions show and nbgrader's test cells carry (default: as for grade)")
     b.set_defaults(func=cmd_build)
     gs = sub.add_parser("gradescope", help="run inside Gradescope, or build its upload zip")
     gs.add_argument("action", choices=["run", "build"])

@@ -14,6 +14,7 @@ from . import suites_long, suites_lstm, suites_rnn
 from .mistakes import MISTAKES
 from .parts import PARTS
 
+QUESTIONS = {f"q{n}": n for n in range(1, 7)}  # the notebook's autograded questions -> parts
 HIDDEN_SEED = 522  # the hidden cases are the same on every run, and differ from the public ones
 ERROR_HINTS = (  # (pattern in the student's error, hint), for this homework's parts
     (r"does not require grad and does not have a grad_fn",
@@ -29,10 +30,12 @@ GATES = {  # the gate blocks along dim 0 of each module's parameters, in PyTorch
 }
 
 
-def suites(seed: int) -> list[Suite]:
-    """Every hidden suite, Parts 1-7, built from ``seed`` (about 0.3 s)."""
+def suites(seed: int, **settings) -> list[Suite]:
+    """Every hidden suite, Parts 1-7, built from ``seed`` (about 0.3 s); ``settings``: a
+    course's values for ``suites_long.SETTINGS`` (Part 7's only)."""
     builder = lambda: CaseBuilder(seed, MISTAKES, ERROR_HINTS, GATES)  # noqa: E731
-    return suites_rnn.suites(builder()) + suites_lstm.suites(builder()) + suites_long.suites(seed)
+    return (suites_rnn.suites(builder()) + suites_lstm.suites(builder())
+            + suites_long.suites(seed, **settings))
 
 
 
@@ -45,4 +48,5 @@ def _hidden() -> tuple[Path, ...]:
     return (package, Path(reference.__file__).resolve().parent)
 
 
-HOMEWORK = Homework("rnn_lstm", PARTS, HIDDEN_SEED, suites, hidden=_hidden())
+HOMEWORK = Homework("rnn_lstm", PARTS, HIDDEN_SEED, suites, hidden=_hidden(),
+                    settings=suites_long.SETTINGS)

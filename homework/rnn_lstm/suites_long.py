@@ -16,7 +16,9 @@ scores 0.167), log-linear between (0.0316 earns half).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 from functools import partial
 
 import torch
@@ -27,7 +29,7 @@ import reference
 from autograder import training
 from autograder.evaluation import error_message
 from autograder.protocol import Init, Key, Reply, TrainConfig, TrainRequest
-from autograder.spec import Case, Item, Suite, Test
+from autograder.spec import Case, Item, Setting, SettingError, Suite, Test
 from reference.tasks import adding_problem
 
 T, HIDDEN, POOL, VAL, TEST = 50, 32, 8192, 1000, 2000
@@ -37,6 +39,19 @@ CONFIG = TrainConfig(  # HOMEWORK.md's calibrated configuration, early stopping 
     stop_below=FULL_CREDIT_MSE / 2)
 TRAIN_TIMEOUT_S = 240.0  # a loop LSTM needs about 10 s here; Gradescope's 0.5 vCPU is slower
 CHECK_STEPS = 10  # updates the judge replays
+SETTINGS = (  # what a course file's [homework] table may change (the defaults are the above)
+    Setting("part7_full_credit_mse", FULL_CREDIT_MSE, "Part 7: held-out MSE at or below which "
+            "the training earns full credit (predicting the mean gives 0.167)", 1e-4, 0.167),
+    Setting("part7_no_credit_mse", NO_CREDIT_MSE, "Part 7: held-out MSE from which it earns "
+            "nothing; log-linear in between", 1e-4, 1.0),
+    Setting("part7_max_steps", CONFIG.max_steps, "Part 7: training steps at most (it stops "
+            "early at half the full-credit MSE); a correct LSTM needs 550 at the median",
+            CHECK_STEPS, 20000, integer=True),
+    Setting("part7_timeout_s", TRAIN_TIMEOUT_S, "Part 7: seconds the training may take (a "
+            "loop LSTM needs about 10 s on 2 cores)", 10, 3600),
+)
+
+
 FORGET_BIAS: float | None = 1.0  # the initial forget-gate bias (None: PyTorch's init)
 # Relative difference of the weights' change over those updates. Measured: a correct LSTM
 # (loop or fast path) 2e-7; pasted, frozen or detached weights and a tanh RNN 1.0 to 1.13;
@@ -47,12 +62,24 @@ CHECK_TOLERANCE = 0.25
 NEEDS = ("LSTM: outputs match the trusted model",)  # Part 4, in full
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """Part 7's scoring: full credit at or below ``full`` held-out MSE, none from ``none``."""
+
+    full: float = FULL_CREDIT_MSE
+    none: float = NO_CREDIT_MSE
+
+    def credit(self, mse: float) -> float:
+        if not math.isfinite(mse) or mse >= self.none:
+            return 0.0
+        if mse <= self.full:
+            return 1.0
+        return math.log10(self.none / mse) / math.log10(self.none / self.full)
+
+
 def credit(mse: float) -> float:
-    if not math.isfinite(mse) or mse >= NO_CREDIT_MSE:
-        return 0.0
-    if mse <= FULL_CREDIT_MSE:
-        return 1.0
-    return math.log10(NO_CREDIT_MSE / mse) / math.log10(NO_CREDIT_MSE / FULL_CREDIT_MSE)
+    """The default thresholds' credit (``Thresholds.credit``)."""
+    return Thresholds().credit(mse)
 
 
 def held_out_mse(tensors: dict, x: torch.Tensor, y: torch.Tensor) -> tuple[float | None, str | None]:
@@ -114,7 +141,7 @@ def checkpoint_error(tensors: dict, start: dict, expected: dict) -> float:
     return err if math.isfinite(err) else math.inf
 
 
-def judge_training(x_test, y_test, check, reply: Reply) -> list[Item]:
+def judge_training(x_test, y_test, check, thresholds: Thresholds, reply: Reply) -> list[Item]:
     name = "adding problem"
     if not reply.ok:
         why = error_message(reply.error) if reply.error else "no reason given"
@@ -131,12 +158,12 @@ def judge_training(x_test, y_test, check, reply: Reply) -> list[Item]:
     mse, why = held_out_mse(reply.tensors, x_test, y_test)
     if mse is None:
         return [Item("values", name, why)]
-    earned = credit(mse)
+    earned = thresholds.credit(mse)
     own = reply.history[-1][1] if reply.history else float("nan")
     msg = (f"after {reply.steps} training steps, held-out MSE {mse:.4f} (full credit at "
-           f"or below {FULL_CREDIT_MSE}, none from {NO_CREDIT_MSE}; predicting the mean gives "
-           f"0.167)")
-    if own < FULL_CREDIT_MSE and earned < 1:
+           f"or below {thresholds.full:g}, none from {thresholds.none:g}; predicting the mean "
+           f"gives 0.167)")
+    if own < thresholds.full and earned < 1:
         msg += (f". Your own model reached validation MSE {own:.4f}, but the same weights in a "
                 "standard LSTM do not: your LSTM does not compute PyTorch's LSTM (see Part 4)")
     elif earned < 1 and own > 0.1:
@@ -146,7 +173,16 @@ def judge_training(x_test, y_test, check, reply: Reply) -> list[Item]:
     return [Item("values", name, None if earned == 1 else msg, earned)]
 
 
-def suites(seed: int) -> list[Suite]:
+def suites(seed: int, part7_full_credit_mse: float = FULL_CREDIT_MSE,
+           part7_no_credit_mse: float = NO_CREDIT_MSE, part7_max_steps: int = CONFIG.max_steps,
+           part7_timeout_s: float = TRAIN_TIMEOUT_S) -> list[Suite]:
+    """Part 7's suite from ``seed``, with a course's settings (``SETTINGS``)."""
+    if not part7_full_credit_mse < part7_no_credit_mse:
+        raise SettingError(f"part7_full_credit_mse ({part7_full_credit_mse:g}) must be below "
+                           f"part7_no_credit_mse ({part7_no_credit_mse:g})")
+    thresholds = Thresholds(part7_full_credit_mse, part7_no_credit_mse)
+    config = dataclasses.replace(CONFIG, max_steps=part7_max_steps,
+                                 stop_below=part7_full_credit_mse / 2)
     gen = torch.Generator().manual_seed(seed)
     x, y = adding_problem(POOL, T, gen)
     x_val, y_val = adding_problem(VAL, T, gen)
@@ -154,7 +190,7 @@ def suites(seed: int) -> list[Suite]:
     core, readout = fresh_model(seed)
     start = {**{f"core.{k}": v.clone() for k, v in core.state_dict().items()},
              **{f"readout.{k}": v.clone() for k, v in readout.state_dict().items()}}
-    request = TrainRequest("LSTM", Init((2, HIDDEN), {"batch_first": True}), CONFIG,
+    request = TrainRequest("LSTM", Init((2, HIDDEN), {"batch_first": True}), config,
                            dtype="float32", seed=seed, load_state_dict=True,
                            check_steps=CHECK_STEPS)
     data = {f"{Key.TRAIN_DATA}{k}": v for k, v in
@@ -162,8 +198,8 @@ def suites(seed: int) -> list[Suite]:
     data.update({f"{Key.STATE_DICT}{k}": v for k, v in core.state_dict().items()})
     data.update({f"{Key.READOUT}{k}": v for k, v in readout.state_dict().items()})
     check = lambda: (start, replay(seed, x, y, x_val, y_val))  # noqa: E731 (only when graded)
-    case = Case(f"adding problem, T={T}, hidden_size={HIDDEN}, at most {CONFIG.max_steps} "
-                "steps", request, data, [], "", timeout_s=TRAIN_TIMEOUT_S,
-                judge=partial(judge_training, x_test, y_test, check))
+    case = Case(f"adding problem, T={T}, hidden_size={HIDDEN}, at most {config.max_steps} "
+                "steps", request, data, [], "", timeout_s=part7_timeout_s,
+                judge=partial(judge_training, x_test, y_test, check, thresholds))
     return [Suite("LSTM", 7, [Test("LSTM: learns the adding problem (long-range dependency)",
                                    "values", 6)], [case], needs=NEEDS)]

@@ -234,6 +234,29 @@ def test_build_command_writes_dist_and_says_where(tmp_path):
     assert (tmp_path / "dist" / "student" / "rnn_lstm.ipynb").is_file()
 
 
+def test_the_notebooks_question_points_follow_the_course_file(tmp_path):
+    """otter's question (its test file's points) and nbgrader's locked test cell carry the part's
+    hidden-test points as the course configures them; a part left out carries none."""
+    course = tmp_path / "course.toml"
+    course.write_text('[grading]\nparts = [1, 2, 3, 4, 5, 7]\n[points]\n"4.3" = 0.5\n')
+    default = {n: t.points for _, t, n in numbered(HOMEWORK.suites(HOMEWORK.seed))}
+    q4 = sum(p for n, p in default.items() if n.startswith("4.")) - default["4.3"] + 0.5
+    proc = subprocess.run([sys.executable, "-m", "rnngrade", "build", str(ASSIGNMENT),
+                           "--out", str(tmp_path / "dist"), "--course", str(course)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    student = nbformat.read(tmp_path / "dist" / "student" / "rnn_lstm.ipynb", as_version=4)
+    tests = student.metadata["otter"]["tests"]
+    assert f"points = {q4:g}\n" in tests["q4"] and "points = 0\n" in tests["q6"]
+    assert "points = 11\n" in tests["q1"]
+    course_nb = nbformat.read(tmp_path / "dist" / "nbgrader" / "source" / "rnn_lstm" /
+                              "rnn_lstm.ipynb", as_version=4)
+    graded = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+              for c in course_nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+              and c.metadata["nbgrader"]["grade_id"].startswith("test_")}
+    assert graded["test_q4"] == q4 and graded["test_q6"] == 0 and graded["test_q2"] == 13
+
+
 def test_build_command_explains_a_folder_without_a_source(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rnngrade", "build", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)

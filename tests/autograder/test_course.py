@@ -63,6 +63,36 @@ def test_a_mistake_in_the_course_file_names_the_key_and_what_was_expected(tmp_pa
         load(course_file(tmp_path, text)).configure(suites)
 
 
+def test_part_7s_thresholds_and_budget_come_from_the_course_file(tmp_path):
+    course = load(course_file(tmp_path, '[homework]\npart7_full_credit_mse = 0.02\n'
+                                        'part7_no_credit_mse = 0.12\npart7_max_steps = 800\n'
+                                        'part7_timeout_s = 60\n'))
+    (long,) = [s for s in course.suites(HOMEWORK, 1) if s.part == 7]
+    (case,) = long.cases
+    assert case.request.config.max_steps == 800 and case.timeout_s == 60
+    assert case.request.config.stop_below == pytest.approx(0.01)  # half the full-credit MSE
+    thresholds = case.judge.args[-1]
+    assert thresholds.credit(0.02) == 1 and thresholds.credit(0.12) == 0
+    assert 0 < thresholds.credit(0.05) < 1
+    (default,) = [s for s in Course().suites(HOMEWORK, 1) if s.part == 7]
+    assert default.cases[0].request.config.max_steps == 1500
+    assert default.cases[0].judge.args[-1].credit(0.02) < 1
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[homework]\npart7_steps = 10\n', "sets part7_steps, which rnn_lstm does not have"),
+    ('[homework]\npart7_max_steps = 2.5\n', "part7_max_steps must be a whole number"),
+    ('[homework]\npart7_max_steps = 1\n', "part7_max_steps must be a whole number from 10"),
+    ('[homework]\npart7_full_credit_mse = "low"\n', "part7_full_credit_mse must be a number"),
+    ('[homework]\npart7_full_credit_mse = 0.1\npart7_no_credit_mse = 0.05\n',
+     "must be below part7_no_credit_mse"),
+    ('homework = 3\n', r"\[homework\] must be a table"),
+], ids=["unknown", "fraction", "too-few-steps", "text", "crossed-thresholds", "not-a-table"])
+def test_a_mistake_in_a_homework_setting_names_it_and_what_was_expected(tmp_path, text, message):
+    with pytest.raises(CourseError, match=message):
+        load(course_file(tmp_path, text)).suites(HOMEWORK, 1)
+
+
 def test_the_course_file_comes_from_the_option_then_the_environment(tmp_path, monkeypatch):
     env = course_file(tmp_path, '[grading]\nbudget_s = 123\n')
     monkeypatch.setenv("RNNGRADE_COURSE", str(env))
@@ -90,6 +120,7 @@ def test_rnngrade_parts_shows_the_configured_table(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "7.1    10" in proc.stdout and "4.3" not in proc.stdout
     assert f"total  10 points  (as {path} configures them)" in proc.stdout
+    assert "part7_max_steps = 1500  # Part 7: training steps at most" in proc.stdout
 
 
 def test_a_course_file_naming_an_unknown_test_stops_the_grading_before_it_starts(tmp_path):

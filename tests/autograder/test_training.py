@@ -2,9 +2,16 @@
 seed the two take the same steps, record the same validation losses and end with the same weights."""
 from __future__ import annotations
 
+import copy
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from autograder import training
 from reference.tasks import ADDING, SequenceToOne, TrainConfig, adding_problem, train
@@ -52,3 +59,42 @@ def test_training_stops_early_once_validation_is_good_enough():
                                   clip_norm=1.0, max_steps=100, eval_every=5, stop_below=0.1,
                                   backward=lambda loss: None)
     assert steps == 5 and history == [(5, 0.0)]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("lr", [1e-2, 3e-4], ids=["lr1e-2", "lr3e-4"])
+def test_the_written_out_adam_gives_torchs_weights_exactly(dtype, lr):
+    torch.manual_seed(0)
+    core = nn.LSTM(2, 8, batch_first=True).to(dtype)
+    readout = nn.Linear(8, 1).to(dtype)
+    twin = copy.deepcopy((core, readout))
+    ours = [*core.parameters(), *readout.parameters()]
+    theirs = [*twin[0].parameters(), *twin[1].parameters()]
+    start = [p.detach().clone() for p in ours]
+    optimizers = (training.Adam(ours, lr=lr), torch.optim.Adam(theirs, lr=lr))
+    for _ in range(100):
+        x, y = torch.randn(16, 10, 2, dtype=dtype), torch.randn(16, 1, dtype=dtype)
+        for (c, r), params, opt in zip(((core, readout), twin), (ours, theirs), optimizers):
+            opt.zero_grad(set_to_none=True)
+            F.mse_loss(r(c(x)[0][:, -1]), y).backward()
+            nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert all((a != s).any() for a, s in zip(ours, start))  # it did train
+
+
+def test_training_imports_neither_dynamo_nor_sympy():
+    """torch.optim's constructor imports torch._dynamo (1.6 CPU-s); the judge's replay and the
+    worker's training do without."""
+    code = ("import sys, torch\nfrom torch import nn\nfrom autograder import training\n"
+            "core, readout = nn.LSTM(2, 8, batch_first=True), nn.Linear(8, 1)\n"
+            "x, y = torch.randn(64, 10, 2), torch.randn(64, 1)\n"
+            "training.fit(training.last_step_readout(core, readout), [*core.parameters(), "
+            "*readout.parameters()], training.pool_batches(x, y, 8, 0), x, y, lr=1e-2, "
+            "clip_norm=1.0, max_steps=20, eval_every=5, stop_below=-1)\n"
+            "print(sorted(m for m in ('torch._dynamo', 'sympy') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[2], timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
