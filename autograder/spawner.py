@@ -150,11 +150,13 @@ def spawn(python: str, work: Path, env: dict, config: dict, request_r: int, repl
     z = warm_up(python)
     if z is not None:
         try:
-            pid = z.call({"op": "fork", "cwd": str(work), "env": env, "config": config},
-                         (request_r, reply_w, log))["pid"]
-            return Forked(pid, z)
-        except ZygoteGone:
-            _failures[python] = _failures.get(python, 0) + 1
+            answer = z.call({"op": "fork", "cwd": str(work), "env": env, "config": config},
+                            (request_r, reply_w, log))
+            if "pid" in answer:
+                return Forked(answer["pid"], z)
+        except ZygoteGone:  # this worker from scratch; the next warm_up counts and replaces it
+            z.proc.kill()
+            z.proc.wait()
     return subprocess.Popen(
         [python, "-I", "worker.py",
          json.dumps(dict(config, request_fd=request_r, reply_fd=reply_w))],

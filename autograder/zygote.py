@@ -15,6 +15,7 @@ Control channel (the fd given as its argument, a ``SOCK_SEQPACKET`` Unix socket;
 
     {"op": "fork", "cwd": DIR, "env": {...}, "config": {...}} + fds (request_r, reply_w, log)
         -> {"pid": N}          the child's request and reply fds replace the config's
+           or {"error": WHY}   the fork failed (the judge then starts the worker itself)
     {"op": "wait", "pid": N, "timeout": SECONDS | null}
         -> {"code": C | null}  as ``subprocess``: -SIGNAL when killed; null if still running
     {"op": "warm"} -> {"imported": [...]}   what ``warm(deep=True)`` imports (many to come)
@@ -134,12 +135,16 @@ def main() -> None:
         message = json.loads(data)
         if message["op"] == "fork":
             sys.stdout.flush(), sys.stderr.flush()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as e:  # out of processes or memory: the judge starts one itself
+                pid, answer = -1, {"error": f"fork failed: {e}"}
             if pid == 0:
                 child(sock, message, fds, worker)
             for fd in fds:
                 os.close(fd)
-            answer = {"pid": pid}
+            if pid > 0:
+                answer = {"pid": pid}
         elif message["op"] == "warm":
             warm(worker, deep=True)
             answer = {"imported": [m for m in ("sympy", "torch._dynamo") if m in sys.modules]}

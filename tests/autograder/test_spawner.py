@@ -188,3 +188,32 @@ def test_a_warm_process_for_many_gradings_imports_what_first_requests_need():
     assert z is not None
     assert z.call({"op": "warm"})["imported"] == ["sympy", "torch._dynamo"]
     assert spawner.warm_up(sys.executable, deep=True) is z and z.deep
+
+
+def test_a_failed_fork_is_answered_and_the_warm_process_serves_on(tmp_path):
+    """Out of processes: the warm process says so (the judge then starts the worker itself)
+    and answers the next request."""
+    code = textwrap.dedent('''
+        import json, os, socket, sys, threading
+        sys.argv = ["zygote.py", "0"]
+        from autograder import zygote
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.argv = ["zygote.py", str(theirs.fileno())]
+        def no_fork():
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        os.fork = no_fork
+        threading.Thread(target=zygote.main, daemon=True).start()
+        r, w = os.pipe()
+        socket.send_fds(ours, [json.dumps({"op": "fork", "cwd": "/", "env": {},
+                                           "config": {}}).encode()], [r, w, w])
+        print(ours.recv(1 << 16).decode())
+        ours.send(json.dumps({"op": "wait", "pid": 999999, "timeout": 0}).encode())
+        print(ours.recv(1 << 16).decode())
+        os._exit(0)
+    ''')
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[2], timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    failed, waited = proc.stdout.splitlines()
+    assert "fork failed" in failed and '"pid"' not in failed
+    assert waited == '{"code": null}'
