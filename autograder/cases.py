@@ -13,6 +13,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
+from . import training
 from .compare import dtype_name
 from .diagnosis import Replay, pick
 from .protocol import CallRequest, Init, Key
@@ -108,7 +109,7 @@ class CaseBuilder:
         for out, cot in zip(outputs, cots):
             tensors[f"{Key.COTANGENT}{out.name}"] = cot
             cot_keys.append((out.path, f"{Key.COTANGENT}{out.name}"))
-        torch.autograd.backward([pick(result, o.path) for o in outputs], cots)
+        training.backward([pick(result, o.path) for o in outputs], cots)
         request = CallRequest(call.target, "module", tuple(specs), init=call.init,
                               dtype=dtype_name(dtype), load_state_dict=True,
                               requires_grad=tuple(key for key, _, _ in leaves),

@@ -86,6 +86,12 @@ def _unwrap(a):
 class _Factories(TorchDispatchMode):
     """A factory call with ``device=`` the shadow device makes a shadow."""
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # otherwise torch wraps __torch_dispatch__ in torch._dynamo.disable, importing dynamo
+        # (0.7 CPU-s) on the first factory call; nothing here is ever compiled
+        return False
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         return run(func, args, kwargs or {})
 

@@ -170,10 +170,10 @@ def worker_python() -> str:
     return os.environ.get("RNNGRADE_WORKER_PYTHON") or sys.executable
 
 
-def warm_up(deep: bool = False) -> None:
+def warm_up() -> None:
     """Start the warm process that forks workers (``spawner.py``), to import torch while the
-    judge prepares its cases; ``deep`` where one process grades many submissions."""
-    spawner.warm_up(worker_python(), deep)
+    judge prepares its cases."""
+    spawner.warm_up(worker_python())
 
 
 class Sandbox:

@@ -45,19 +45,18 @@ class ZygoteGone(Exception):
 class Zygote:
     """One warm process and the socket to it; every call under one lock."""
 
-    def __init__(self, python: str, deep: bool):
+    def __init__(self, python: str):
         self.folder = Path(tempfile.mkdtemp(prefix="rnngrade-zygote-"))  # 0700, the judge's
         copy_sandbox_side(self.folder, (zygote,))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with open(self.folder / "zygote.log", "wb") as log:
             self.proc = subprocess.Popen(
-                [python, "-I", "zygote.py", str(theirs.fileno())] + ["--deep"] * deep,
-                cwd=self.folder,
+                [python, "-I", "zygote.py", str(theirs.fileno())], cwd=self.folder,
                 env={**WARM_ENV, "HOME": str(self.folder)}, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=log, pass_fds=(theirs.fileno(),),
                 start_new_session=True)  # a Ctrl-C in the terminal is the judge's to handle
         theirs.close()
-        self.sock, self.lock, self.deep = ours, threading.Lock(), deep
+        self.sock, self.lock = ours, threading.Lock()
 
     @property
     def pid(self) -> int:
@@ -113,9 +112,8 @@ _failures: dict[str, int] = {}
 _lock = threading.Lock()
 
 
-def warm_up(python: str, deep: bool = False) -> Zygote | None:
-    """The warm process for ``python``, started if need be (None: workers start from scratch);
-    ``deep``: it will fork many workers, so it imports what their first requests import too."""
+def warm_up(python: str) -> Zygote | None:
+    """The warm process for ``python``, started if need be (None: workers start from scratch)."""
     if not enabled() or _failures.get(python, 0) >= 2:
         return None
     with _lock:
@@ -127,15 +125,8 @@ def warm_up(python: str, deep: bool = False) -> Zygote | None:
             if _failures[python] >= 2:
                 return None
         if python not in _zygotes:
-            _zygotes[python] = Zygote(python, deep)
-        z = _zygotes[python]
-    if deep and not z.deep:
-        try:
-            z.call({"op": "warm"})
-            z.deep = True
-        except ZygoteGone:
-            pass
-    return z
+            _zygotes[python] = Zygote(python)
+        return _zygotes[python]
 
 
 def pids() -> set[int]:

@@ -7,9 +7,8 @@ where a worker's folder is and what its configuration is. It never runs student 
 each child runs ``worker.serve``, which confines itself (namespaces, user, rlimits, seccomp)
 before it reads the student's cells, exactly as a worker started from scratch does.
 
-What it saves: a worker started from scratch spends about 1.7 s importing torch and, on its
-first backward and its first meta-device call, sympy and ``torch._dynamo``; a forked one finds
-them imported. Nothing the zygote imported can tell one student's worker from another's.
+What it saves: a worker started from scratch spends about 1.7 s importing torch; a forked one
+finds it imported. Nothing the zygote imported can tell one student's worker from another's.
 
 Control channel (the fd given as its argument, a ``SOCK_SEQPACKET`` Unix socket; one JSON message per packet):
 
@@ -18,7 +17,6 @@ Control channel (the fd given as its argument, a ``SOCK_SEQPACKET`` Unix socket;
            or {"error": WHY}   the fork failed (the judge then starts the worker itself)
     {"op": "wait", "pid": N, "timeout": SECONDS | null}
         -> {"code": C | null}  as ``subprocess``: -SIGNAL when killed; null if still running
-    {"op": "warm"} -> {"imported": [...]}   what ``warm(deep=True)`` imports (many to come)
 
 The zygote reaps a child only when asked, so a pid the judge kills is never a reused one.
 End of file on the socket (the judge is gone): the zygote exits. Standard library, torch and
@@ -44,11 +42,10 @@ def _prctl_dumpable(on: bool) -> None:
         pass
 
 
-def warm(worker, deep: bool) -> None:
+def warm() -> None:
     """Import what every worker imports, without starting a thread or touching a GPU (a forked
-    child could use neither): torch, safetensors, pyseccomp. ``deep`` (the zygote will serve
-    many gradings): also what a worker's first backward and first meta-device call import,
-    sympy and ``torch._dynamo`` (1.3 CPU-s, wasted on one grading that does not need them)."""
+    child could use neither): torch, safetensors, pyseccomp. (A worker's requests import no more:
+    its backward and its shadow device avoid sympy and ``torch._dynamo``.)"""
     import torch
     import safetensors.torch  # noqa: F401
 
@@ -57,14 +54,6 @@ def warm(worker, deep: bool) -> None:
     except ImportError:
         pass
     torch.set_num_threads(1)  # no parallel region, so no OpenMP pool a child would inherit
-    if not deep:
-        return
-    x = torch.randn(3, 2, requires_grad=True)
-    y = (x * 2).tanh()
-    torch.autograd.backward([y], [torch.ones_like(y)])
-    with worker.elsewhere.Elsewhere():
-        s = worker.elsewhere.shadow(torch.randn(2, 2))
-        (s @ s).sum()
 
 
 def child(sock: socket.socket, message: dict, fds: list[int], worker) -> None:
@@ -122,7 +111,7 @@ def main() -> None:
     import worker  # the siblings, loaded as the worker loads them in its own folder
 
     sys.path.remove(here)
-    warm(worker, deep="--deep" in sys.argv)
+    warm()
     sock = socket.socket(fileno=int(sys.argv[1]))
     os.chdir("/")
     while True:
@@ -145,9 +134,6 @@ def main() -> None:
                 os.close(fd)
             if pid > 0:
                 answer = {"pid": pid}
-        elif message["op"] == "warm":
-            warm(worker, deep=True)
-            answer = {"imported": [m for m in ("sympy", "torch._dynamo") if m in sys.modules]}
         else:
             answer = {"code": wait(int(message["pid"]), message.get("timeout"))}
         sock.send(json.dumps(answer).encode())

@@ -21,7 +21,7 @@ STARTS = """
 import os, sys
 from pathlib import Path
 from autograder.sandbox import Sandbox, warm_up
-warm_up(deep=True)
+warm_up()
 source = Path("examples/submissions/solution.py").read_text()
 for _ in range(int(sys.argv[1])):
     with Sandbox(source) as sandbox:

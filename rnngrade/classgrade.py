@@ -46,10 +46,8 @@ def grade_job(job: Job) -> GradeReport:
     """One grading in a judge process (a pool process or a Dask worker)."""
     from autograder.judge import Budget
     from autograder.results import failsafe_report
-    from autograder.sandbox import warm_up
     from rnngrade.grading import grade_path
 
-    warm_up(deep=True)  # this process grades one submission after another
     start = time.monotonic()
     budget = Budget(request_s=job.request_s, total_s=job.total_s, threads=job.threads)
     try:

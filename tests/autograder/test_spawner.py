@@ -183,13 +183,6 @@ def test_the_zygote_reports_a_killed_workers_signal_as_subprocess_does():
 
 
 
-def test_a_warm_process_for_many_gradings_imports_what_first_requests_need():
-    z = spawner.warm_up(sys.executable)
-    assert z is not None
-    assert z.call({"op": "warm"})["imported"] == ["sympy", "torch._dynamo"]
-    assert spawner.warm_up(sys.executable, deep=True) is z and z.deep
-
-
 def test_a_failed_fork_is_answered_and_the_warm_process_serves_on(tmp_path):
     """Out of processes: the warm process says so (the judge then starts the worker itself)
     and answers the next request."""

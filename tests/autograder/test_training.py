@@ -84,10 +84,16 @@ def test_the_written_out_adam_gives_torchs_weights_exactly(dtype, lr):
     assert all((a != s).any() for a, s in zip(ours, start))  # it did train
 
 
-def test_training_imports_neither_dynamo_nor_sympy():
-    """torch.optim's constructor imports torch._dynamo (1.6 CPU-s); the judge's replay and the
-    worker's training do without."""
-    code = ("import sys, torch\nfrom torch import nn\nfrom autograder import training\n"
+def test_training_backward_and_devices_import_neither_dynamo_nor_sympy():
+    """torch.optim's constructor imports torch._dynamo (1.6 CPU-s), a dispatch mode's first call
+    too (0.7), autograd.backward with gradient tensors sympy (0.3): the judge's replay, the
+    worker's training, its backward and its shadow device do without."""
+    code = ("import sys, torch\nfrom torch import nn\nfrom autograder import elsewhere, training\n"
+            "y = (torch.randn(3, 2, requires_grad=True) * 2).tanh()\n"
+            "training.backward([y], [torch.ones_like(y)])\n"
+            "with elsewhere.Elsewhere():\n"
+            "    s = elsewhere.shadow(torch.randn(2, 2))\n"
+            "    assert (s @ s + torch.zeros(2, device='meta')).device.type == 'meta'\n"
             "core, readout = nn.LSTM(2, 8, batch_first=True), nn.Linear(8, 1)\n"
             "x, y = torch.randn(64, 10, 2), torch.randn(64, 1)\n"
             "training.fit(training.last_step_readout(core, readout), [*core.parameters(), "
@@ -98,3 +104,20 @@ def test_training_imports_neither_dynamo_nor_sympy():
                           cwd=Path(__file__).parents[2], timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+def test_the_vjp_backward_gives_autograds_gradients_exactly(dtype):
+    torch.manual_seed(0)
+    lstm = nn.LSTM(3, 4, batch_first=True).to(dtype)
+    twin = copy.deepcopy(lstm)
+    x = torch.randn(2, 5, 3, dtype=dtype, requires_grad=True)
+    x2 = x.detach().clone().requires_grad_(True)
+    out, (h, c) = lstm(x)
+    out2, (h2, c2) = twin(x2)
+    cots = [torch.randn_like(t) for t in (out, h, c)]
+    training.backward([out, h, c], cots)
+    torch.autograd.backward([out2, h2, c2], cots)
+    torch.testing.assert_close(x.grad, x2.grad, rtol=0, atol=0)
+    for a, b in zip(lstm.parameters(), twin.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=0)
