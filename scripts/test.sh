@@ -14,6 +14,7 @@ if [ "$(id -u)" = 0 ] && [ $# = 0 ] && command -v runuser >/dev/null \
   echo "The sandbox's tests and the attacks again, not as root (as nobody):"
   runuser -u nobody -- env HOME="$base" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest \
     -p no:cacheprovider --basetemp="$base/pytest" tests/autograder/test_sandbox.py \
+    tests/autograder/test_spawner.py \
     tests/autograder/test_worker.py tests/autograder/test_cli.py -q \
     -k "not test_cli or gains_nothing or refused or infinite_loop"
   rm -rf "$base"
