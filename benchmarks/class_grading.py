@@ -72,32 +72,12 @@ def side_by_side(n: int, only: str, tmp: Path, speedup: bool = False
 
 def cgroup_peak(limit: int = 768 << 20) -> str:
     """Peak memory of one grading in a fresh memory cgroup limited to ``limit``."""
-    v2, v1 = Path("/sys/fs/cgroup/cgroup.controllers"), Path("/sys/fs/cgroup/memory")
-    if os.geteuid() != 0:
-        return "not measured (needs root to make a cgroup)"
-    if v2.exists() and "memory" in v2.read_text():
-        group = Path("/sys/fs/cgroup/rnngrade-bench")
-        limit_file, peak_file = "memory.max", "memory.peak"
-    elif v1.is_dir():
-        group = v1 / "rnngrade-bench"
-        limit_file, peak_file = "memory.limit_in_bytes", "memory.max_usage_in_bytes"
-    else:
-        return "not measured (no memory controller)"
-    group.mkdir(exist_ok=True)
-    try:
-        (group / limit_file).write_text(str(limit))
-        cmd = ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh",
-               *CLI, str(SOLUTION), "--quiet"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        peak = int((group / peak_file).read_text())
-        ok = proc.returncode == 0 and "100.00 / 100" in proc.stdout
-        return (f"{peak / 2**20:.0f} MiB peak in a {limit >> 20} MB cgroup "
-                f"({'graded 100/100' if ok else 'FAILED: ' + proc.stdout[-200:]})")
-    finally:
-        try:
-            group.rmdir()
-        except OSError:
-            pass
+    usage = measure.run([*CLI, str(SOLUTION), "--quiet"], cwd=ROOT, memory_limit=limit)
+    if usage.peak_bytes is None:
+        return f"not measured ({usage.how}: needs root and a memory controller)"
+    ok = usage.returncode == 0 and "100.00 / 100" in usage.stdout
+    return (f"{usage.peak_bytes / 2**20:.0f} MiB peak in a {limit >> 20} MB cgroup "
+            f"({'graded 100/100' if ok else 'FAILED: ' + usage.stdout[-200:]})")
 
 
 def main() -> None:
