@@ -1,7 +1,7 @@
 """A class graded side by side: one process per submission (before), the warm pool on 1 and 2
 workers (after); the per-submission fixed cost; peak memory in a 768 MB cgroup.
 
-    python benchmarks/class_grading.py [--n 8] [--only PARTS] [--out benchmarks/results/class_grading.md]
+    python benchmarks/class_grading.py [--n 8] [--speedup] [--seed S] [--out benchmarks/results/class_grading.md]
 
 The class is ``n`` copies of ``examples/submissions/solution.py`` (each its own student). Every
 figure is measured in this one run, on this machine:
@@ -49,11 +49,13 @@ def make_class(folder: Path, n: int) -> list[Path]:
     return [Path(shutil.copy(SOLUTION, folder / f"student{i:03d}.py")) for i in range(n)]
 
 
-def side_by_side(n: int, only: str, tmp: Path, speedup: bool = False
+def side_by_side(n: int, only: str, tmp: Path, speedup: bool = False, seed: int | None = None
                  ) -> dict[str, tuple[float, float]]:
-    """``speedup``: only the pool of 1 and of 2 workers."""
+    """``speedup``: only the pool of 1 and of 2 workers. ``seed``: every grading on the cases
+    of that seed (the same work in every run and for every student); None: a fresh seed each,
+    as a TA's run draws them."""
     files = make_class(tmp / f"class{only or 'all'}", n)
-    extra = ["--only", only] if only else []
+    extra = (["--only", only] if only else []) + ([] if seed is None else ["--seed", str(seed)])
     rows = {}
     if not speedup:
         loop = [timed(CLI + [str(f), "--quiet"] + extra) for f in files]
@@ -85,14 +87,20 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "class_grading.md"))
     ap.add_argument("--speedup", action="store_true",
                     help="only the whole grading on the pool of 1 and of 2 workers")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="grade every submission on this seed's cases: every run does the "
+                         "same work (default: a fresh seed per grading)")
     args = ap.parse_args()
+    seeding = "a fresh seed per grading" if args.seed is None else \
+        f"every grading on seed {args.seed}'s cases"
     lines = [f"# Grading a class of {args.n} (copies of solution.py), measured side by side",
              "", f"{os.cpu_count()} CPUs; `python benchmarks/class_grading.py --n {args.n}"
-             f"{' --speedup' if args.speedup else ''}`.", ""]
+             f"{' --speedup' if args.speedup else ''}"
+             f"{'' if args.seed is None else f' --seed {args.seed}'}`; {seeding}.", ""]
     with tempfile.TemporaryDirectory(prefix="rnngrade-bench-") as tmp:
         sections = (("", "whole grading (Parts 1-7)"), ("1", "fixed cost (`--only 1`)"))
         for only, title in sections[:1] if args.speedup else sections:
-            rows = side_by_side(args.n, only, Path(tmp), args.speedup)
+            rows = side_by_side(args.n, only, Path(tmp), args.speedup, args.seed)
             base_wall = rows["after: the pool, 1 worker, workers forked"][0]
             before_wall = rows.get("before: one process per submission", (base_wall,))[0]
             lines += [f"## {title}", "", "| how | wall s | per submission s | CPU s per "
