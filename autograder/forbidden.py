@@ -27,40 +27,12 @@ import ast
 from dataclasses import dataclass
 
 from .names import ClassTable, Facts, Scopes
+from .rules import (ALLOWED_IMPORTS, AUTOGRAD, BUILTINS, DUNDERS_ALLOWED, INTROSPECTION, MODULE_ATTRS,
+                    NAME_BUILTINS, RECURRENT_CLASSES, RECURRENT_FUNCTIONS, is_under, real_name,
+                    recurrent, restricted)
 from .names import dunder as _dunder, is_type_of as _is_type_of, text as _text
 
 MODULE = "<module>"  # "<module>:LINE": a top-level statement's code that runs at import
-RECURRENT_CLASSES = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNNCellBase"}
-RECURRENT_FUNCTIONS = {"lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
-                       "rnn_tanh_cell", "rnn_relu_cell", "quantized_lstm", "quantized_gru"}
-AUTOGRAD = ("torch.autograd", "torch.enable_grad", "torch.set_grad_enabled", "torch.func",
-            "torch.inference_mode", "torch.vmap")
-RESTRICTED_TORCH = ("torch.ops", "torch.jit", "torch.hub", "torch.load", "torch.package",
-                    "torch.library", "torch.compile", "torch.utils.cpp_extension",
-                    "torch.autograd.graph", "torch.nn.modules.module")
-ALLOWED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.special", "torch.linalg",
-                   "torch.fft", "torch.distributions", "torch.testing", "torch.utils.data",
-                   "math", "cmath", "numpy", "random", "typing", "typing_extensions",
-                   "dataclasses", "functools", "itertools", "collections", "abc", "enum",
-                   "numbers", "warnings", "time", "copy", "string", "re", "statistics",
-                   "operator", "contextlib", "fractions", "decimal", "textwrap", "pprint",
-                   "matplotlib", "otter", "IPython", "tqdm", "scipy", "pandas", "os", "sys",
-                   "__future__")
-OS_ALLOWED = {"environ", "getenv", "path", "cpu_count", "getcwd", "sep", "linesep", "name"}
-SYS_ALLOWED = {"stdout", "stderr", "version", "version_info", "platform", "maxsize",
-               "float_info", "float_repr_style", "byteorder", "path"}
-DUNDERS_ALLOWED = {"__init__", "__name__", "__class__", "__doc__", "__call__", "__repr__",
-                   "__len__", "__qualname__", "__module__", "__version__", "__str__",
-                   "__getitem__", "__iter__", "__next__"}
-INTROSPECTION = {"cell_contents", "f_globals", "f_locals", "f_back", "f_builtins", "gi_frame",
-                 "cr_frame", "tb_frame", "tb_next", "co_code", "co_consts", "func_globals"}
-BUILTINS = {"eval": "write the code out", "exec": "write the code out",
-            "compile": "write the code out", "__import__": "use an import statement",
-            "globals": "use the names directly", "locals": "use the names directly",
-            "vars": "use the attributes directly", "breakpoint": "remove it",
-            "__builtins__": "use the built-ins directly", "memoryview": "use tensors",
-            "setattr": "assign the attribute (obj.name = value)", "delattr": "use del obj.name"}
-NAME_BUILTINS = ("getattr", "hasattr")  # fine with a literal name: getattr(self, "bias")
 
 
 @dataclass(frozen=True)
@@ -70,32 +42,6 @@ class Violation:
     line: int  # in the graded module
     rule: str = "recurrent"  # "recurrent" | "autograd" | "restricted"
     instead: str = ""  # what to write instead
-
-
-def _is_under(dotted: str, prefixes) -> bool:
-    return any(dotted == p or dotted.startswith(p + ".") for p in prefixes)
-
-
-def recurrent(dotted: str) -> bool:
-    parts = dotted.split(".")
-    if parts[0] != "torch":
-        return False
-    return "_VF" in parts or parts[-1] in RECURRENT_FUNCTIONS or parts[-1] in RECURRENT_CLASSES
-
-
-def restricted(dotted: str) -> str | None:
-    """Why this resolved name may not be used, or None."""
-    parts = dotted.split(".")
-    if parts[0] == "torch" and (any(p.startswith("_") and not p.startswith("__") for p in parts)
-                                or _is_under(dotted, RESTRICTED_TORCH)):
-        return "use PyTorch's public tensor functions"
-    if parts[0] == "os" and len(parts) > 1 and parts[1] not in OS_ALLOWED:
-        return f"of os, graded code may use only {', '.join(sorted(OS_ALLOWED))}"
-    if parts[0] == "sys" and len(parts) > 1 and parts[1] not in SYS_ALLOWED:
-        return f"of sys, graded code may use only {', '.join(sorted(SYS_ALLOWED))}"
-    if parts[0] in ("builtins", "importlib", "inspect", "ctypes", "gc", "types", "marshal"):
-        return "graded code does not need it"
-    return None
 
 
 class Checker(ast.NodeVisitor):
@@ -180,17 +126,18 @@ class Checker(ast.NodeVisitor):
                 self.add("restricted", f"{module}.{a.name}", node, why)
 
     def _import(self, module: str, node) -> None:
-        if module not in self.scopes.local and (not _is_under(module, ALLOWED_IMPORTS) or
+        if module not in self.scopes.local and (not is_under(module, ALLOWED_IMPORTS) or
                                                 restricted(module)):
             self.add("restricted", f"import {module}", node, "graded cells may import torch, "
                      "math, numpy and harmless standard modules only; move other code to an "
                      "ungraded cell")
 
     def _use(self, dotted: str, node) -> None:
-        if recurrent(dotted):
-            self.add("recurrent", dotted, node)
-        elif _is_under(dotted, AUTOGRAD):
-            self.add("autograd", dotted, node)
+        real = real_name(dotted)  # torch.nn.functional.torch.lstm is torch.lstm
+        if recurrent(dotted) or recurrent(real):
+            self.add("recurrent", dotted if real == dotted else f"{dotted} ({real})", node)
+        elif is_under(dotted, AUTOGRAD) or is_under(real, AUTOGRAD):
+            self.add("autograd", dotted if real == dotted else f"{dotted} ({real})", node)
         elif (why := restricted(dotted)) is not None:
             self.add("restricted", dotted, node, why)
 
@@ -243,6 +190,9 @@ class Checker(ast.NodeVisitor):
         elif node.attr.startswith("_") and not _dunder(node.attr) and not on_self \
                 and node.attr not in self.facts.attrs:
             self.add("restricted", f".{node.attr}", node, "use public attributes only")
+        elif node.attr in MODULE_ATTRS and not on_self and node.attr not in self.facts.attrs:
+            self.add("restricted", f"(...).{node.attr}", node, "a module reached through "
+                     "another object; graded code does not need it")
         self.visit(node.value)
 
     def visit_Call(self, node):

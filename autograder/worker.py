@@ -323,7 +323,8 @@ def serve(config: dict) -> None:
     rfd, wfd = config["request_fd"], config["reply_fd"]
     drop = config.get("drop")  # as root: the sandbox user to become
     keep = (os.getcwd(), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix))
-    hidden = confine.isolate(config["hide"], as_root=bool(drop), keep=keep) \
+    hidden = confine.isolate(config["hide"], as_root=bool(drop), keep=keep,
+                             owner=(drop["uid"], drop["gid"]) if drop else None) \
         if config.get("hide") else ""
     if drop:
         confine.drop_privileges(drop["uid"], drop["gid"])

@@ -18,7 +18,9 @@ Control channel (the fd given as its argument, a ``SOCK_SEQPACKET`` Unix socket;
     {"op": "wait", "pid": N, "timeout": SECONDS | null}
         -> {"code": C | null}  as ``subprocess``: -SIGNAL when killed; null if still running
 
-The zygote reaps a child only when asked, so a pid the judge kills is never a reused one.
+The zygote reaps a worker only when asked, so a pid the judge kills is never a reused one. Any
+other child (a worker's process made with ``CLONE_PARENT`` is the zygote's) is reaped before each
+answer: left a zombie, it would count against its sandbox user's process limit.
 End of file on the socket (the judge is gone): the zygote exits. Standard library, torch and
 the worker's siblings only.
 """
@@ -104,6 +106,24 @@ def wait(pid: int, timeout: float | None) -> int | None:
         time.sleep(0.005)
 
 
+def reap_strays(workers: set[int]) -> None:
+    """Reap the zygote's children that are not workers the judge knows."""
+    me = str(os.getpid())
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) in workers:
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                ppid = f.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        if ppid == me:
+            try:
+                os.waitpid(int(entry.name), os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
 def main() -> None:
     _prctl_dumpable(False)  # a same-user worker may not read or write this process's memory
     here = os.path.dirname(os.path.abspath(__file__))
@@ -114,6 +134,7 @@ def main() -> None:
     warm()
     sock = socket.socket(fileno=int(sys.argv[1]))
     os.chdir("/")
+    workers: set[int] = set()
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
@@ -133,9 +154,14 @@ def main() -> None:
             for fd in fds:
                 os.close(fd)
             if pid > 0:
+                workers.add(pid)
                 answer = {"pid": pid}
         else:
-            answer = {"code": wait(int(message["pid"]), message.get("timeout"))}
+            code = wait(int(message["pid"]), message.get("timeout"))
+            if code is not None:
+                workers.discard(int(message["pid"]))
+            answer = {"code": code}
+        reap_strays(workers)
         sock.send(json.dumps(answer).encode())
 
 

@@ -31,6 +31,43 @@ def io_uring():
     params = ctypes.create_string_buffer(120)
     fd = libc.syscall(425, 4, params)  # io_uring_setup
     return "denied" if fd < 0 and ctypes.get_errno() in (errno.EPERM, errno.ENOSYS) else "made"
+def clone_flags():
+    import ctypes, errno, platform, threading
+    libc = ctypes.CDLL(None, use_errno=True)
+    clone, exit_ = {"x86_64": (56, 60), "aarch64": (220, 93)}.get(platform.machine(), (0, 0))
+    out = {}
+    for name, flags in (("parent", 0x8000), ("newuser", 0x10000000), ("newpid", 0x20000000)):
+        pid = libc.syscall(clone, flags | 17, 0, 0, 0, 0) if clone else -1
+        if pid == 0:
+            libc.syscall(exit_, 0)
+        out[name] = "denied" if pid < 0 and ctypes.get_errno() == errno.EPERM else f"made {pid}"
+    t = threading.Thread(target=print, args=("a thread",))
+    t.start(), t.join()
+    child = os.fork()
+    if child == 0:
+        os._exit(7)
+    out["fork"] = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+    out["threads"] = float(torch.ones(256, 256).matmul(torch.ones(256, 256)).sum())
+    return out
+def scratch():
+    out = {"ipc": os.readlink("/proc/self/ns/ipc"), "cwd": os.getcwd()}
+    with open("mine.txt", "w") as f:
+        f.write("x")
+    with open("/run/lock/rnngrade-test-left", "w") as f:
+        f.write("x")
+    written = 0
+    try:
+        for i in range(12):  # 12 files of 7 MiB: over the 64 MiB of the private /tmp
+            with open(f"big{i}", "wb") as f:
+                f.write(b"x" * (7 << 20))
+            written += 7
+    except OSError as e:
+        out["full"] = e.strerror
+    for i in range(12):
+        if os.path.exists(f"big{i}"):
+            os.remove(f"big{i}")
+    out["written_mib"] = written
+    return out
 def forge():
     import json, struct
     def writes_to_a_pipe(fd):  # the reply pipe: the only pipe this process writes to
@@ -121,6 +158,32 @@ def test_io_uring_is_denied(sandbox):
     if "io_uring" not in sandbox.isolation.seccomp:
         pytest.skip(f"seccomp {sandbox.isolation.seccomp}")
     assert call(sandbox, "io_uring").outputs["v"] == "denied"
+
+
+def test_no_child_outside_its_own_and_no_new_namespace_yet_threads_and_fork_work(sandbox):
+    import platform
+
+    if "no children outside" not in sandbox.isolation.seccomp:
+        pytest.skip(f"seccomp {sandbox.isolation.seccomp}")
+    if platform.machine() not in ("x86_64", "aarch64"):
+        pytest.skip("system call numbers for x86_64 and aarch64 only")
+    reply = call(sandbox, "clone_flags")
+    assert reply.ok, reply
+    out = {k: v["v"] for k, v in reply.outputs["dict"].items()}
+    assert out == {"parent": "denied", "newuser": "denied", "newpid": "denied", "fork": 7,
+                   "threads": 256.0 ** 3}
+
+
+def test_its_folder_and_scratch_space_are_private_and_bounded_and_ipc_is_its_own(sandbox):
+    if not sandbox.isolation.files.startswith("hidden ("):
+        pytest.skip(f"no private namespaces here: {sandbox.isolation.files}")
+    reply = call(sandbox, "scratch")
+    assert reply.ok, reply
+    out = {k: v["v"] for k, v in reply.outputs["dict"].items()}
+    assert out["ipc"] != os.readlink("/proc/self/ns/ipc")
+    assert out["full"] == "No space left on device" and out["written_mib"] < 64
+    assert not (sandbox.work / "mine.txt").exists()  # written in its private copy
+    assert not os.path.exists("/run/lock/rnngrade-test-left")
 
 
 def test_a_forged_reply_frame_is_caught_by_its_id_and_the_worker_replaced(sandbox):

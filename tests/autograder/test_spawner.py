@@ -210,3 +210,34 @@ def test_a_failed_fork_is_answered_and_the_warm_process_serves_on(tmp_path):
     failed, waited = proc.stdout.splitlines()
     assert "fork failed" in failed and '"pid"' not in failed
     assert waited == '{"code": null}'
+
+
+def test_the_warm_process_reaps_its_children_that_are_not_workers():
+    # a worker's process made with clone(CLONE_PARENT) is the warm process's child: seccomp
+    # refuses that flag, and a zombie that comes anyway must not fill its user's process limit
+    script = textwrap.dedent('''
+        import os, sys, time
+        sys.path.insert(0, sys.argv[1])
+        import zygote
+
+        def state(pid):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    return f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                return "gone"
+
+        stray = os.fork()
+        if stray == 0:
+            os._exit(0)
+        worker = os.fork()
+        if worker == 0:
+            os._exit(0)
+        while state(stray) != "Z" or state(worker) != "Z":
+            time.sleep(0.01)
+        zygote.reap_strays({worker})
+        print(state(stray), state(worker))
+    ''')
+    out = subprocess.run([sys.executable, "-c", script, str(Path(spawner.__file__).parent)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["gone", "Z"], out.stderr
