@@ -15,7 +15,12 @@ Graded code is ordinary Python minus what cannot be analysed or is not the stude
   an allow-list.
 
 Names are resolved with Python's scopes: a local variable called ``grad`` is not
-``torch.autograd.grad``, and type annotations are not calls. A violation belongs to the student's
+``torch.autograd.grad``; a name bound to several things in one scope (an import and a dead
+``def``, a ``global`` rebinding) is judged as each; a comprehension's first iterable is resolved
+where Python evaluates it; each name is judged by what it really is (``rules.real_name``:
+``torch.builtins`` is ``builtins``). Annotations run with their ``def``: a type is fine, code is
+not. Nothing reads an attribute by a name in a string (``getattr`` as a value,
+``operator.attrgetter``, a class pattern ``case C(attr=x)``). A violation belongs to the student's
 top-level definition it is in, and to every definition that uses that one: that part scores
 zero. A top-level statement whose code that runs at import (the statement itself, a class body,
 decorators, default arguments) breaks a rule is not run at all (``Findings.refused``), with a
@@ -32,6 +37,12 @@ from .rules import (ALLOWED_IMPORTS, AUTOGRAD, BUILTINS, DUNDERS_ALLOWED, INTROS
                     recurrent, restricted)
 from .names import dunder as _dunder, is_type_of as _is_type_of, text as _text
 
+TYPE_NODES = (ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.List, ast.Constant,
+              ast.BinOp, ast.BitOr, ast.UnaryOp, ast.USub, ast.Load)
+# attribute names never exempt because the student's own class has one (self._VF = ...)
+NEVER_EXEMPT = MODULE_ATTRS | {"_VF", "_C", "ops", "_ops"}
+AUTOGRAD_ATTRS = {"grad_fn", "next_functions", "prev", "register_hook", "retain_grad",
+                  "autograd", "enable_grad", "set_grad_enabled", "vmap"}
 MODULE = "<module>"  # "<module>:LINE": a top-level statement's code that runs at import
 
 
@@ -77,10 +88,27 @@ class Checker(ast.NodeVisitor):
         self.chain = saved
 
     def visit_FunctionDef(self, node):
+        self.signature(node)
+        self._enter(node, node.body)
+
+    def signature(self, node) -> None:
+        """What of a ``def`` runs when it does: decorators, defaults, annotations."""
         for d in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
             if d is not None:
                 self.visit(d)
-        self._enter(node, node.body)  # annotations (args, returns) are not code: not visited
+        a = node.args
+        for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
+            self._annotation(arg.annotation if arg is not None else None)
+        self._annotation(node.returns)
+
+    def _annotation(self, node) -> None:
+        """An annotation runs when its definition does: a type (``torch.Tensor``,
+        ``list[int] | None``, a string) is not judged; anything else is refused."""
+        for n in ast.walk(node) if node is not None else ():
+            if not isinstance(n, TYPE_NODES):
+                self.add("restricted", f"an annotation with {type(n).__name__}", n,
+                         "annotate with a type (x: torch.Tensor), not with code")
+                return
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -97,14 +125,21 @@ class Checker(ast.NodeVisitor):
 
     def _comprehension(self, node):
         inner = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-        self._enter(node, [*node.generators, *inner])
+        first = node.generators[0]
+        self.visit(first.iter)  # evaluated in the enclosing scope, as Python does
+        self._enter(node, [first.target, *first.ifs, *node.generators[1:], *inner])
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
-    def visit_AnnAssign(self, node):  # the annotation is not code
+    def visit_AnnAssign(self, node):
+        self._annotation(node.annotation)
         for n in (node.target, node.value):
             if n is not None:
                 self.visit(n)
+
+    def visit_MatchClass(self, node):  # case C(attr=x) reads attributes named by strings
+        self.add("restricted", "a class pattern (case C(...))", node,
+                 "match values, sequences or mappings, or test isinstance(x, C) and read x.attr")
 
     # -- what is used
     def visit_Import(self, node):
@@ -145,9 +180,14 @@ class Checker(ast.NodeVisitor):
         if not isinstance(node.ctx, ast.Load):
             return
         target = self.resolve(node)
+        for meaning in self.scopes.meanings(node, self.chain):  # import M; ...; M = other
+            self._use(meaning, node)
         if target is None:
             if node.id in BUILTINS and not self.bound_here(node.id):
                 self.add("restricted", node.id, node, BUILTINS[node.id])
+            elif node.id in NAME_BUILTINS and not self.bound_here(node.id):  # g = getattr
+                self.add("restricted", f"{node.id} as a value", node,
+                         f"call {node.id}(obj, \"name\") with the name written out")
         elif target.startswith("student:"):
             self.refs.add(target[len("student:"):])
         elif target in ("os", "sys"):
@@ -163,6 +203,8 @@ class Checker(ast.NodeVisitor):
             self.add("restricted", f".{node.attr}", node, "graded code does not inspect frames, "
                      "code objects or closures")
         target = self.resolve(node)
+        for meaning in self.scopes.meanings(node, self.chain):
+            self._use(meaning, node)
         if target is not None and not target.startswith("student:"):
             self._use(target, node)
             return  # the whole chain is judged: its prefixes are not used on their own
@@ -171,12 +213,16 @@ class Checker(ast.NodeVisitor):
         base = node.value
         while isinstance(base, ast.Attribute):
             base = base.value
-        on_self = isinstance(base, ast.Name) and base.id in ("self", "cls") or \
-            isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super"
+        on_self = self._own_self(base) or isinstance(base, ast.Call) and \
+            isinstance(base.func, ast.Name) and base.func.id == "super"
+        # a name the student's class defines is theirs on a plain variable, never on an
+        # expression ([torch][0].lstm) and never for what torch hands out (x._VF)
+        theirs = node.attr in self.facts.attrs and node.attr not in NEVER_EXEMPT and \
+            isinstance(base, ast.Name)
         owner = self.resolve(node.value)
         if node.attr in RECURRENT_CLASSES and not on_self:
             self.add("recurrent", f"(...).{node.attr}", node)  # through an expression
-        elif node.attr in RECURRENT_FUNCTIONS and not on_self and node.attr not in self.facts.attrs:
+        elif node.attr in RECURRENT_FUNCTIONS and not on_self and not theirs:
             self.add("recurrent", f"(...).{node.attr}", node)
         elif node.attr == "backward" and not self.own_backward:
             self.add("autograd", f"{_text(node.value)}.backward", node)
@@ -188,9 +234,11 @@ class Checker(ast.NodeVisitor):
             self.add("restricted", f"{_text(node.value)}.{node.attr}", node,
                      "call a method on an instance (self.name(...)), not through its type")
         elif node.attr.startswith("_") and not _dunder(node.attr) and not on_self \
-                and node.attr not in self.facts.attrs:
+                and not theirs:
             self.add("restricted", f".{node.attr}", node, "use public attributes only")
-        elif node.attr in MODULE_ATTRS and not on_self and node.attr not in self.facts.attrs:
+        elif node.attr in AUTOGRAD_ATTRS and not on_self:  # no_grad().prev: in Part 2 only
+            self.add("autograd", f"{_text(node.value)}.{node.attr}", node)
+        elif node.attr in NEVER_EXEMPT and not on_self:
             self.add("restricted", f"(...).{node.attr}", node, "a module reached through "
                      "another object; graded code does not need it")
         self.visit(node.value)
@@ -210,6 +258,9 @@ class Checker(ast.NodeVisitor):
                     self.add("restricted", f"{fn.id}(..., <a computed name>)", node,
                              "write the attribute out (obj.name) so the grader can read it; "
                              "only a method's own self may take a computed name")
+                for n in [*node.args, *node.keywords]:
+                    self.visit(n)
+                return
             else:  # getattr(x, "LSTM") is x.LSTM
                 self.visit(ast.copy_location(ast.Attribute(node.args[0], name.value,
                                                            ast.Load()), node))
@@ -234,9 +285,7 @@ def _run_unit(checker: Checker, node: ast.AST, what: str) -> None:
     or what of a definition runs at import ("import": decorators, defaults, bases, class-body
     statements), each in the scope Python runs it in."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        for d in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
-            if d is not None:
-                checker.visit(d)
+        checker.signature(node)
         if what == "body":
             checker._enter(node, node.body)
         return
@@ -250,9 +299,7 @@ def _run_unit(checker: Checker, node: ast.AST, what: str) -> None:
         for n in outer:
             checker.visit(n)
         for m in methods:
-            for d in [*m.decorator_list, *m.args.defaults, *m.args.kw_defaults]:
-                if d is not None:
-                    checker.visit(d)
+            checker.signature(m)
         checker.chain = saved
         if what == "class":
             for m in methods:

@@ -20,6 +20,9 @@ class Scopes:
 
     def __init__(self, tree: ast.Module, local: frozenset[str] = frozenset()):
         self.local = local  # the student's own helper modules (a zip's helpers.py): their code
+        # a name bound to different things in one scope (an import and a dead ``def``, a
+        # ``global`` rebinding...): a local value for resolution, each meaning judged besides
+        self.several: dict[tuple[int, str], set[str | None]] = {}
         self.module: dict[str, str | None] = {}
         self.scopes: dict[ast.AST, dict[str, str | None]] = {}
         self._bind(tree.body, self.module)
@@ -52,7 +55,7 @@ class Scopes:
             a = n.args
             for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
                 if arg is not None:
-                    table[arg.arg] = None
+                    self._set(table, arg.arg, None)
             body = n.body if isinstance(n.body, list) else [n.body]
         elif isinstance(n, ast.ClassDef):
             body = n.body
@@ -60,7 +63,7 @@ class Scopes:
             for gen in n.generators:
                 for t in ast.walk(gen.target):
                     if isinstance(t, ast.Name):
-                        table[t.id] = None
+                        self._set(table, t.id, None)
             body = [ast.Expr(e) for e in ([n.key, n.value] if isinstance(n, ast.DictComp)
                                           else [n.elt])]
             body += [ast.Expr(c) for gen in n.generators for c in [gen.iter, *gen.ifs]]
@@ -69,41 +72,73 @@ class Scopes:
     def _bind_one(self, n, table) -> None:
         if isinstance(n, ast.Import):
             for a in n.names:
-                table[a.asname or a.name.split(".")[0]] = LOCAL if a.name in self.local else \
-                    a.name if a.asname else a.name.split(".")[0]
+                self._set(table, a.asname or a.name.split(".")[0], LOCAL if a.name in self.local
+                          else a.name if a.asname else a.name.split(".")[0])
         elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
             for a in n.names:
                 if a.name != "*":  # a helper module's names are the student's definitions
-                    table[a.asname or a.name] = f"student:{a.name}" if n.module in self.local \
-                        else f"{n.module}.{a.name}"
+                    self._set(table, a.asname or a.name, f"student:{a.name}"
+                              if n.module in self.local else f"{n.module}.{a.name}")
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            table[n.name] = f"student:{n.name}" if table is self.module else None
+            self._set(table, n.name, f"student:{n.name}" if table is self.module else None)
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):  # bound elsewhere: a value everywhere
+            for name in n.names:
+                self._set(table, name, None)
+                self._set(self.module, name, None)
+        elif isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+            self._set(table, n.name, None)
+        elif isinstance(n, ast.MatchMapping) and n.rest:
+            self._set(table, n.rest, None)
         elif isinstance(n, ast.Assign):
             for target in n.targets:
                 self._assign(target, n.value, table)
         elif isinstance(n, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and \
                 isinstance(n.target, ast.Name):
-            table[n.target.id] = None
+            self._set(table, n.target.id, None)
         elif isinstance(n, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.ExceptHandler)):
             targets = [n.target] if isinstance(n, (ast.For, ast.AsyncFor)) else \
                 [i.optional_vars for i in getattr(n, "items", [])] if not \
                 isinstance(n, ast.ExceptHandler) else []
             if isinstance(n, ast.ExceptHandler) and n.name:
-                table[n.name] = None
+                self._set(table, n.name, None)
             for t in targets:
                 for x in ast.walk(t) if t is not None else []:
                     if isinstance(x, ast.Name):
-                        table[x.id] = None
+                        self._set(table, x.id, None)
 
     def _assign(self, target, value, table) -> None:
         if isinstance(target, ast.Name):
             # an alias keeps what it stands for (L = nn.LSTM); anything else is a local value
-            table[target.id] = self.resolve_in(value, [table, self.module]) \
-                if isinstance(value, (ast.Name, ast.Attribute)) else None
+            self._set(table, target.id, self.resolve_in(value, [table, self.module])
+                      if isinstance(value, (ast.Name, ast.Attribute)) else None)
         else:
             for x in ast.walk(target):
                 if isinstance(x, ast.Name):
-                    table[x.id] = None
+                    self._set(table, x.id, None)
+
+    def _set(self, table, name: str, value: str | None) -> None:
+        key = (id(table), name)
+        if key in self.several or name in table and table[name] != value:
+            self.several.setdefault(key, {table.get(name)}).add(value)
+            table[name] = None
+        else:
+            table[name] = value
+
+    def meanings(self, node, chain) -> set[str]:
+        """What an expression ``a.b.c`` may stand for when ``a`` is bound to several things
+        in its scope (each import among them, with ``.b.c``); empty otherwise."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return set()
+        for table in chain:
+            if node.id in table:
+                found = self.several.get((id(table), node.id), ())
+                return {".".join([m, *reversed(parts)]) for m in found
+                        if m and m != LOCAL and not m.startswith("student:")}
+        return set()
 
     def resolve_in(self, node, chain) -> str | None:
         parts = []

@@ -61,8 +61,12 @@ _MISSING = object()
 
 
 def _root(name: str) -> ModuleType | None:
+    """The root module, only if it is one of ``IMPORTABLE_ROOTS`` (what else the judge has
+    imported must not change the verdict)."""
+    if name not in IMPORTABLE_ROOTS:
+        return None
     module = sys.modules.get(name)
-    if module is None and name in IMPORTABLE_ROOTS:
+    if module is None:
         try:
             module = importlib.import_module(name)
         except Exception:  # not installed here (or broken): judged as spelled
@@ -72,12 +76,21 @@ def _root(name: str) -> ModuleType | None:
 
 RECURRENT_CLASSES = {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNNCellBase"}
 RECURRENT_FUNCTIONS = {"lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
-                       "rnn_tanh_cell", "rnn_relu_cell", "quantized_lstm", "quantized_gru"}
+                       "rnn_tanh_cell", "rnn_relu_cell", "quantized_lstm", "quantized_gru",
+                       "quantized_lstm_cell", "quantized_gru_cell", "quantized_rnn_tanh_cell",
+                       "quantized_rnn_relu_cell", "mkldnn_rnn_layer", "mkldnn_rnn", "miopen_rnn",
+                       "cudnn_rnn"}
 AUTOGRAD = ("torch.autograd", "torch.enable_grad", "torch.set_grad_enabled", "torch.func",
             "torch.inference_mode", "torch.vmap")
 RESTRICTED_TORCH = ("torch.ops", "torch.jit", "torch.hub", "torch.load", "torch.package",
                     "torch.library", "torch.compile", "torch.utils.cpp_extension",
-                    "torch.autograd.graph", "torch.nn.modules.module")
+                    "torch.autograd.graph", "torch.nn.modules.module", "torch.overrides",
+                    "torch.fx", "torch.export", "torch.serialization", "torch.utils.model_zoo",
+                    "torch.multiprocessing", "torch.distributed", "torch.utils.hooks")
+# what hands out attributes, objects or code by a name given as a string, or unpickles
+RESTRICTED_ELSEWHERE = ("operator.attrgetter", "operator.methodcaller", "string.Formatter",
+                        "typing.get_type_hints", "typing.ForwardRef", "numpy.load",
+                        "numpy.lib.format", "functools.singledispatch")
 ALLOWED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.special", "torch.linalg",
                    "torch.fft", "torch.distributions", "torch.testing", "torch.utils.data",
                    "math", "cmath", "numpy", "random", "typing", "typing_extensions",
@@ -88,12 +101,13 @@ ALLOWED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.special", "torch.l
                    "__future__")
 OS_ALLOWED = {"environ", "getenv", "path", "cpu_count", "getcwd", "sep", "linesep", "name"}
 SYS_ALLOWED = {"stdout", "stderr", "version", "version_info", "platform", "maxsize",
-               "float_info", "float_repr_style", "byteorder", "path"}
+               "float_info", "float_repr_style", "byteorder"}
 DUNDERS_ALLOWED = {"__init__", "__name__", "__class__", "__doc__", "__call__", "__repr__",
                    "__len__", "__qualname__", "__module__", "__version__", "__str__",
                    "__getitem__", "__iter__", "__next__"}
 INTROSPECTION = {"cell_contents", "f_globals", "f_locals", "f_back", "f_builtins", "gi_frame",
-                 "cr_frame", "tb_frame", "tb_next", "co_code", "co_consts", "func_globals"}
+                 "cr_frame", "tb_frame", "tb_next", "co_code", "co_consts", "func_globals",
+                 "ag_frame", "f_code", "gi_code", "cr_code", "ag_code", "f_trace"}
 BUILTINS = {"eval": "write the code out", "exec": "write the code out",
             "compile": "write the code out", "__import__": "use an import statement",
             "globals": "use the names directly", "locals": "use the names directly",
@@ -142,4 +156,8 @@ def _restricted(dotted: str) -> str | None:
         return f"of sys, graded code may use only {', '.join(sorted(SYS_ALLOWED))}"
     if parts[0] in ("builtins", "importlib", "inspect", "ctypes", "gc", "types", "marshal"):
         return "graded code does not need it"
+    if is_under(dotted, RESTRICTED_ELSEWHERE):
+        return "write the attribute or the call out, so the grader can read it"
+    if any(p in MODULE_ATTRS for p in parts[1:]):  # matplotlib.subprocess, numpy.f2py.os...
+        return "a module reached through another; graded code does not need it"
     return None
