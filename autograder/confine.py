@@ -18,7 +18,9 @@ import os
 import resource
 import signal
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC = 0x20000, 0x10000000, 0x40000000, 0x08000000
+CLONE_PARENT, CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x8000, 0x20000, 0x02000000, 0x04000000
+CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x10000000, 0x20000000, \
+    0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
 PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 PRIVATE_SIZE = b"size=64m,mode=1777"  # the student's scratch space, gone with the worker
@@ -31,8 +33,8 @@ SIGNALS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")  # to itsel
 # clone() flags refused: a child of its parent's parent (outside the judge's bookkeeping), new
 # namespaces. clone3 hides its flags in memory seccomp cannot read: it answers ENOSYS, and libc
 # falls back to clone (as Docker's default profile does)
-CLONE_REFUSED = (0x8000, 0x20000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
-                 0x40000000)  # CLONE_PARENT; CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
+CLONE_REFUSED = (CLONE_PARENT, CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET)
 
 
 def _libc():

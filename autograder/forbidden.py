@@ -32,9 +32,9 @@ import ast
 from dataclasses import dataclass
 
 from .names import ClassTable, Facts, Scopes
-from .rules import (ALLOWED_IMPORTS, AUTOGRAD, BUILTINS, DUNDERS_ALLOWED, INTROSPECTION, MODULE_ATTRS,
-                    NAME_BUILTINS, RECURRENT_CLASSES, RECURRENT_FUNCTIONS, is_under, real_name,
-                    recurrent, restricted)
+from .rules import (ALLOWED_IMPORTS, AUTOGRAD, BUILTINS, DUNDERS_ALLOWED, INTROSPECTION,
+                    MODULE_ATTRS, NAME_BUILTINS, RECURRENT_CLASSES, RECURRENT_FUNCTIONS, is_under,
+                    real_name, recurrent, restricted)
 from .names import dunder as _dunder, is_type_of as _is_type_of, text as _text
 
 TYPE_NODES = (ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.List, ast.Constant,

@@ -127,37 +127,31 @@ class Scopes:
     def meanings(self, node, chain) -> set[str]:
         """What an expression ``a.b.c`` may stand for when ``a`` is bound to several things
         in its scope (each import among them, with ``.b.c``); empty otherwise."""
-        parts = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
-            return set()
-        for table in chain:
-            if node.id in table:
-                found = self.several.get((id(table), node.id), ())
-                return {".".join([m, *reversed(parts)]) for m in found
-                        if m and m != LOCAL and not m.startswith("student:")}
-        return set()
+        name, attrs, table = _lookup(node, chain)
+        found = self.several.get((id(table), name), ()) if table is not None else ()
+        return {".".join([m, *attrs]) for m in found
+                if m and m != LOCAL and not m.startswith("student:")}
 
     def resolve_in(self, node, chain) -> str | None:
-        parts = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
-            return None
-        for table in chain:
-            if node.id in table:
-                base = table[node.id]
-                break
-        else:
-            base = None  # a built-in, or not defined at all
+        name, attrs, table = _lookup(node, chain)
+        base = table[name] if table is not None else None  # None: a built-in, or undefined
         if base is None:
             return None
         if base == LOCAL:  # helpers.f: the student's f
-            return f"student:{parts[-1]}" if parts else None
-        return ".".join([base, *reversed(parts)])
+            return f"student:{attrs[0]}" if attrs else None
+        return ".".join([base, *attrs])
+
+
+def _lookup(node, chain) -> tuple[str | None, list[str], dict | None]:
+    """``a.b.c`` -> ("a", ["b", "c"], the innermost table of ``chain`` that binds ``a``, or
+    None); (None, [], None) when the expression does not start with a name."""
+    attrs = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None, [], None
+    return node.id, attrs[::-1], next((t for t in chain if node.id in t), None)
 
 
 @dataclass
